@@ -1,0 +1,512 @@
+"""A repository's history as pandas frames, and the DORA software delivery metrics computed from it.
+
+Every reader runs **one** streamed ``git`` subprocess per question (``git log``, ``git for-each-ref``) and
+hands its output straight to pandas' C parser: fields are separated by NUL bytes (``%x00``), which can appear
+in no name, e-mail or subject, so no quoting rules are needed and no Python object is made per commit. That is
+why this module does not use GitPython's ``Repo.iter_commits`` (one Python object and several attribute
+look-ups per commit, and one ``git diff`` subprocess per commit for ``commit.stats``): see ``BENCHMARKS.md``.
+
+Any repository can be read, including one you did not make with :mod:`labkit.git`; git runs without a pager,
+in the C locale, and with the few configuration keys that would change its output (signatures, rename
+detection, output encoding, diff drivers) pinned on the command line.
+
+Quick tour::
+
+    from labkit import git, gitmetrics
+    with git.scratch_repo(git.team_history(days=10)) as repo:
+        log = gitmetrics.commits(repo.path, stats=True)  # one row per commit
+        tags = gitmetrics.release_tags(repo.path)        # one row per deployment (release tag)
+        lead = gitmetrics.lead_times(repo.path)          # one row per commit, with the tag that shipped it
+        report = gitmetrics.dora(repo.path)              # the four keys + rework rate, with tiers
+        print(report.as_frame())
+
+Deployments are release tags (``v*`` by default): an annotated tag's tagger date is the deployment time; a
+lightweight tag (or an annotated tag without a tagger date) falls back to the tagged commit's committer date.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Union
+
+import numpy as np
+import pandas as pd
+
+from labkit.git import GitError
+
+__all__ = [
+    "RepoLike",
+    "COMMIT_COLUMNS",
+    "STATS_COLUMNS",
+    "commits",
+    "release_tags",
+    "lead_times",
+]
+
+RepoLike = Union[str, "os.PathLike[str]"]
+"""A path to a working tree or a bare repository (an object with a ``.path`` attribute, such as
+:class:`labkit.git.ScratchRepo`, is accepted too)."""
+
+COMMIT_COLUMNS: tuple[str, ...] = (
+    "sha", "parents", "author", "author_email", "author_time", "author_tz",
+    "committer", "committer_email", "committer_time", "committer_tz", "subject", "is_merge",
+)
+STATS_COLUMNS: tuple[str, ...] = ("files", "insertions", "deletions")
+
+# git's own format placeholders for the columns above; %ad/%cd print only the zone (--date=format:%z)
+_LOG_FIELDS = ("%H", "%P", "%an", "%ae", "%at", "%ad", "%cn", "%ce", "%ct", "%cd", "%s")
+_LOG_NAMES = ["sha", "parents", "author", "author_email", "author_time", "author_tz",
+              "committer", "committer_email", "committer_time", "committer_tz", "subject"]
+_LOG_FORMAT = "--format=" + "%x00".join(_LOG_FIELDS)
+
+# Configuration keys that would change what `git log` prints; pinned so any user's config reads the same.
+_PINNED_CONFIG = (
+    "log.showSignature=false",
+    "log.showRoot=true",
+    "i18n.logOutputEncoding=UTF-8",
+    "core.quotePath=true",
+    "color.ui=false",
+)
+# Environment variables that point git at another repository than the one asked for.
+_REPO_SELECTING_ENV = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE", "GIT_COMMON_DIR", "GIT_PAGER", "GIT_EXTERNAL_DIFF",
+)
+
+_UTC_NS = "datetime64[ns, UTC]"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# running git
+# ----------------------------------------------------------------------------------------------------------
+def _repo_path(repo: Any) -> Path:
+    if isinstance(repo, (str, os.PathLike)):
+        path = Path(os.fspath(repo))
+    elif hasattr(repo, "path"):  # labkit.git.ScratchRepo and friends
+        path = Path(os.fspath(repo.path))
+    else:
+        raise TypeError(
+            f"expected a repository path (str or os.PathLike), found {type(repo).__name__}: "
+            "pass e.g. repo.path for a labkit.git.ScratchRepo, or '.' for the current repository"
+        )
+    if not path.exists():
+        raise FileNotFoundError(
+            f"repository path {str(path)!r} does not exist: check it (working directory: {os.getcwd()})")
+    return path
+
+
+def _git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _REPO_SELECTING_ENV}
+    env.update(LC_ALL="C", LANG="C", GIT_PAGER="cat", PAGER="cat", GIT_TERMINAL_PROMPT="0")
+    return env
+
+
+def _git_argv(path: Path, args: Sequence[str]) -> list[str]:
+    argv = ["git", "--no-pager", "-C", str(path)]
+    for kv in _PINNED_CONFIG:
+        argv += ["-c", kv]
+    return argv + list(args)
+
+
+def _git(path: Path, args: Sequence[str], *, input: str | None = None, check: bool = True,
+         timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(_git_argv(path, args), env=_git_env(), input=input, capture_output=True,
+                          text=True, encoding="utf-8", errors="replace", timeout=timeout)
+    if check and proc.returncode != 0:
+        raise _git_error(path, args, proc.returncode, proc.stderr)
+    return proc
+
+
+def _git_error(path: Path, args: Sequence[str], code: int, stderr: str) -> GitError:
+    words = stderr.strip()
+    hint = ""
+    if "not a git repository" in words:
+        hint = "\nExpected a git working tree or a bare repository: check the path, or `git init` it first."
+    elif "unknown revision" in words or "bad revision" in words or "ambiguous argument" in words:
+        hint = "\nThe revision does not exist in this repository: try 'HEAD', a branch name or a tag."
+    elif "dubious ownership" in words:
+        hint = "\nGit refuses a repository owned by another user: see `git config --global safe.directory`."
+    shown = " ".join(args)
+    return GitError(f"`git {shown}` failed (exit {code}) in {path}:\n{words}{hint}")
+
+
+def _has_commit(path: Path, rev: str) -> bool:
+    return _git(path, ["rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], check=False).returncode == 0
+
+
+def _is_unborn(path: Path, rev: str) -> bool:
+    """True when ``rev`` names HEAD (or the current branch) of a repository without any commit yet."""
+    if _git(path, ["rev-parse", "--git-dir"], check=False).returncode != 0:
+        return False
+    if _has_commit(path, rev):
+        return False
+    head = _git(path, ["symbolic-ref", "-q", "HEAD"], check=False).stdout.strip()
+    return rev in {"HEAD", "@", head, head.removeprefix("refs/heads/")}
+
+
+def _read_nul_table(stream: IO[bytes], names: Sequence[str], dtype: Mapping[str, Any] | type) -> pd.DataFrame:
+    """Parse NUL-separated, LF-terminated rows with pandas' C parser; no quoting, no NA guessing."""
+    try:
+        return pd.read_csv(
+            stream, sep="\x00", lineterminator="\n", header=None, names=list(names), dtype=dtype,  # type: ignore[arg-type]
+            quoting=csv.QUOTE_NONE, na_filter=False, engine="c", encoding="utf-8", encoding_errors="replace",
+            skip_blank_lines=True,
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame({n: pd.Series(dtype=object) for n in names})
+
+
+def _stream_log(path: Path, args: Sequence[str], names: Sequence[str], dtype: Mapping[str, Any] | type,
+                *, stdin_revs: Sequence[str] | None = None,
+                allow_unborn: str | None = None) -> pd.DataFrame | None:
+    """Run one ``git log``-like command and parse its stdout while git is still writing it.
+
+    Returns ``None`` when it failed because ``allow_unborn`` is the unborn HEAD of an empty repository.
+    """
+    argv = _git_argv(path, args)
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, env=_git_env(), stdout=subprocess.PIPE, stderr=err,
+                                stdin=subprocess.PIPE if stdin_revs is not None else subprocess.DEVNULL)
+        try:
+            if stdin_revs is not None:
+                assert proc.stdin is not None
+                proc.stdin.write(("\n".join(stdin_revs) + "\n").encode())
+                proc.stdin.close()
+            assert proc.stdout is not None
+            frame = _read_nul_table(proc.stdout, names, dtype)
+            code = proc.wait(timeout=600)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            if proc.stdout is not None:
+                proc.stdout.close()
+        if code != 0:
+            if allow_unborn is not None and _is_unborn(path, allow_unborn):
+                return None
+            err.seek(0)
+            raise _git_error(path, args, code, err.read().decode("utf-8", "replace"))
+    return frame
+
+
+# ----------------------------------------------------------------------------------------------------------
+# commits
+# ----------------------------------------------------------------------------------------------------------
+def _tz_minutes(values: np.ndarray) -> np.ndarray:
+    """``+0530`` parsed as the integer 530 → 330 minutes east of UTC (and ``-0500`` → -300)."""
+    v = values.astype(np.int64)
+    a = np.abs(v)
+    return np.sign(v) * ((a // 100) * 60 + a % 100)
+
+
+def _utc(seconds: Any) -> pd.Series:
+    return pd.Series(pd.to_datetime(np.asarray(seconds, dtype=np.int64), unit="s", utc=True)).astype(_UTC_NS)
+
+
+def _empty_commits(stats: bool) -> pd.DataFrame:
+    cols: dict[str, pd.Series] = {
+        "sha": pd.Series(dtype="str"),
+        "parents": pd.Series(dtype=object),
+        "author": pd.Series(dtype="str"),
+        "author_email": pd.Series(dtype="str"),
+        "author_time": pd.Series(dtype=_UTC_NS),
+        "author_tz": pd.Series(dtype="int64"),
+        "committer": pd.Series(dtype="str"),
+        "committer_email": pd.Series(dtype="str"),
+        "committer_time": pd.Series(dtype=_UTC_NS),
+        "committer_tz": pd.Series(dtype="int64"),
+        "subject": pd.Series(dtype="str"),
+        "is_merge": pd.Series(dtype="bool"),
+    }
+    if stats:
+        cols.update({c: pd.Series(dtype="int64") for c in STATS_COLUMNS})
+    return pd.DataFrame(cols)
+
+
+def _finish_commits(raw: pd.DataFrame) -> pd.DataFrame:
+    """Typed columns from the raw text table (one row per commit, columns in ``_LOG_NAMES`` order)."""
+    parents_text = raw["parents"].to_numpy(dtype=object)
+    parents = np.empty(len(parents_text), dtype=object)
+    parents[:] = [tuple(p.split()) for p in parents_text]
+    frame = pd.DataFrame({
+        "sha": raw["sha"].astype("str").to_numpy(),
+        "parents": parents,
+        "author": raw["author"].astype("str").to_numpy(),
+        "author_email": raw["author_email"].astype("str").to_numpy(),
+        "author_time": _utc(raw["author_time"].to_numpy()).to_numpy(),
+        "author_tz": _tz_minutes(raw["author_tz"].to_numpy()),
+        "committer": raw["committer"].astype("str").to_numpy(),
+        "committer_email": raw["committer_email"].astype("str").to_numpy(),
+        "committer_time": _utc(raw["committer_time"].to_numpy()).to_numpy(),
+        "committer_tz": _tz_minutes(raw["committer_tz"].to_numpy()),
+        "subject": raw["subject"].astype("str").to_numpy(),
+        "is_merge": np.fromiter((" " in p for p in parents_text), dtype=bool, count=len(parents_text)),
+    })
+    for col in ("sha", "author", "author_email", "committer", "committer_email", "subject"):
+        frame[col] = frame[col].astype("str")
+    for col in ("author_time", "committer_time"):
+        frame[col] = frame[col].astype(_UTC_NS)
+    return frame
+
+
+def _numstat_totals(lines: pd.Series, owner: np.ndarray, n_commits: int) -> tuple[np.ndarray, ...]:
+    """Sum ``--numstat`` lines (``added<TAB>deleted<TAB>path``; ``-`` for binary files) per commit."""
+    files = np.bincount(owner, minlength=n_commits).astype(np.int64)
+    if len(lines) == 0:
+        zeros = np.zeros(n_commits, dtype=np.int64)
+        return files, zeros, zeros.copy()
+    parts = lines.str.split("\t", n=2, expand=True)
+    ins = pd.to_numeric(parts[0], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+    dels = pd.to_numeric(parts[1], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+    return (files, np.bincount(owner, weights=ins, minlength=n_commits).astype(np.int64),
+            np.bincount(owner, weights=dels, minlength=n_commits).astype(np.int64))
+
+
+def commits(repo: RepoLike, rev: str = "HEAD", *, stats: bool = False,
+            all_refs: bool = False) -> pd.DataFrame:
+    """Every commit reachable from ``rev`` as one row, newest first, read by ONE streamed ``git log``.
+
+    Columns: ``sha`` (str), ``parents`` (tuple of str), ``author``, ``author_email``, ``author_time``
+    (``datetime64[ns, UTC]``), ``author_tz`` (int64, minutes east of UTC), ``committer``, ``committer_email``,
+    ``committer_time`` (UTC), ``committer_tz`` (int64), ``subject`` (str), ``is_merge`` (bool).
+
+    With ``stats=True`` also ``files``, ``insertions``, ``deletions`` (int64) from ``git log --numstat`` in
+    the same subprocess: a binary file counts as one file with 0 lines; renames are not detected (a rename is
+    a deleted file plus an added one, as GitPython's ``commit.stats`` counts them); a merge commit shows 0
+    (its changes are counted on the commits it merges). ``all_refs=True`` adds every branch, tag and remote
+    ref (``git log --all``). Names are the ones recorded in the commit (``.mailmap`` is not applied).
+
+    An empty repository (no commit yet) gives an empty frame with the same columns and dtypes.
+
+    >>> from labkit import git
+    >>> with git.scratch_repo([git.Commit("feat: login", author="bob")]) as repo:
+    ...     log = commits(repo.path)
+    >>> log[["author", "author_tz", "subject"]].values.tolist()
+    [['Bob Brown', -300, 'feat: login'], ['Alice Ahmed', 60, 'chore: initial commit']]
+    """
+    path = _repo_path(repo)
+    args = ["log", "--no-color", "--date=format:%z", _LOG_FORMAT]
+    if stats:
+        args += ["--numstat", "--no-renames", "--diff-merges=off", "--no-ext-diff", "--no-textconv"]
+    if all_refs:
+        args.append("--all")
+    args += [rev, "--"]
+    if not stats:
+        dtype: dict[str, Any] = {n: str for n in _LOG_NAMES}
+        dtype.update(author_time=np.int64, author_tz=np.int64, committer_time=np.int64, committer_tz=np.int64)
+        raw = _stream_log(path, args, _LOG_NAMES, dtype, allow_unborn=None if all_refs else rev)
+        if raw is None or len(raw) == 0:
+            return _empty_commits(stats)
+        return _finish_commits(raw)
+
+    raw = _stream_log(path, args, _LOG_NAMES, str, allow_unborn=None if all_refs else rev)
+    if raw is None or len(raw) == 0:
+        return _empty_commits(stats)
+    # a commit's header row has all fields; a numstat row has only the first ("3<TAB>1<TAB>path")
+    is_header = (raw["author_time"] != "").to_numpy()
+    owner_all = np.cumsum(is_header) - 1
+    heads = raw.loc[is_header].reset_index(drop=True)
+    frame = _finish_commits(heads)
+    numstat = ~is_header
+    files, ins, dels = _numstat_totals(raw["sha"].loc[numstat], owner_all[numstat], len(heads))
+    frame["files"] = files
+    frame["insertions"] = ins
+    frame["deletions"] = dels
+    return frame
+
+
+# ----------------------------------------------------------------------------------------------------------
+# release tags
+# ----------------------------------------------------------------------------------------------------------
+_TAG_FORMAT = "%00".join([
+    "%(refname:strip=2)", "%(objecttype)", "%(objectname)", "%(committerdate:unix)",
+    "%(*objecttype)", "%(*objectname)", "%(taggerdate:unix)", "%(*committerdate:unix)",
+])
+_TAG_NAMES = ["tag", "type", "object", "commit_date", "peeled_type", "peeled", "tagger_date", "peeled_date"]
+
+
+def _empty_tags() -> pd.DataFrame:
+    return pd.DataFrame({
+        "tag": pd.Series(dtype="str"),
+        "sha": pd.Series(dtype="str"),
+        "deployed_at": pd.Series(dtype=_UTC_NS),
+        "has_tagger_date": pd.Series(dtype="bool"),
+        "on_head": pd.Series(dtype="bool"),
+    })
+
+
+def _tag_refs(pattern: str | None) -> str:
+    if pattern is None or pattern == "":
+        return "refs/tags"
+    if pattern.startswith("refs/"):
+        return pattern
+    return f"refs/tags/{pattern}"
+
+
+def release_tags(repo: RepoLike, pattern: str | None = "v*") -> pd.DataFrame:
+    """Release tags (deployments) matching ``pattern`` (a ``git for-each-ref`` glob; ``None`` = every tag).
+
+    Columns: ``tag`` (str), ``sha`` (the tagged commit, tags peeled), ``deployed_at`` (UTC: the tagger date
+    of an annotated tag; for a lightweight tag, or an annotated tag without a tagger date, the commit's
+    committer date), ``has_tagger_date`` (bool), ``on_head`` (bool: the commit is reachable from HEAD).
+    Sorted by ``deployed_at`` then ``tag``. Tags of trees or blobs are not deployments and are left out.
+
+    Uses one ``git for-each-ref`` call, plus one ``git for-each-ref --merged=HEAD`` for reachability.
+
+    >>> from labkit import git
+    >>> steps = [git.Commit("feat: a"), git.Tag("v1.0.0"),
+    ...          git.Commit("feat: b"), git.Tag("v1.1.0", lightweight=True)]
+    >>> with git.scratch_repo(steps) as repo:
+    ...     tags = release_tags(repo.path)
+    >>> tags[["tag", "has_tagger_date", "on_head"]].values.tolist()
+    [['v1.0.0', True, True], ['v1.1.0', False, True]]
+    """
+    path = _repo_path(repo)
+    refs = _tag_refs(pattern)
+    out = _git(path, ["for-each-ref", f"--format={_TAG_FORMAT}", refs]).stdout
+    rows = [line.split("\x00") for line in out.splitlines() if line]
+    if not rows:
+        return _empty_tags()
+    raw = pd.DataFrame(rows, columns=_TAG_NAMES)
+    annotated = raw["type"] == "tag"
+    sha = raw["object"].where(~annotated, raw["peeled"])
+    kind = raw["type"].where(~annotated, raw["peeled_type"])
+    commit_date = raw["commit_date"].where(~annotated, raw["peeled_date"])
+    # a tag of a tag: peel it fully with one extra call for all of them
+    nested = (kind == "tag").to_numpy()
+    if nested.any():
+        names = raw.loc[nested, "tag"].tolist()
+        peel = _git(path, ["log", "--no-walk=unsorted", "--format=%H%x00%ct", "--stdin"],
+                    input="".join(f"refs/tags/{n}^{{commit}}\n" for n in names), check=False)
+        pairs = [line.split("\x00") for line in peel.stdout.splitlines() if line]
+        if peel.returncode == 0 and len(pairs) == len(names):
+            idx = np.flatnonzero(nested)
+            sha.iloc[idx] = [p[0] for p in pairs]
+            commit_date.iloc[idx] = [p[1] for p in pairs]
+            kind.iloc[idx] = "commit"
+    keep = (kind == "commit").to_numpy()
+    raw, sha, commit_date = raw.loc[keep], sha.loc[keep], commit_date.loc[keep]
+    if len(raw) == 0:
+        return _empty_tags()
+    has_tagger = (raw["tagger_date"] != "").to_numpy()
+    seconds = np.where(has_tagger, raw["tagger_date"].to_numpy(), commit_date.to_numpy()).astype(np.int64)
+    merged = _git(path, ["for-each-ref", "--merged=HEAD", "--format=%(refname:strip=2)", refs], check=False)
+    on_head_names = set(merged.stdout.splitlines()) if merged.returncode == 0 else set()
+    frame = pd.DataFrame({
+        "tag": pd.Series(raw["tag"].to_numpy(), dtype="str"),
+        "sha": pd.Series(sha.to_numpy(), dtype="str"),
+        "deployed_at": _utc(seconds),
+        "has_tagger_date": has_tagger,
+        "on_head": np.array([t in on_head_names for t in raw["tag"]], dtype=bool),
+    })
+    return frame.sort_values(["deployed_at", "tag"], kind="stable").reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# lead times: one walk of the commit graph for all tags
+# ----------------------------------------------------------------------------------------------------------
+_GRAPH_NAMES = ["sha", "parents", "committed", "subject"]
+
+
+@dataclass
+class _Released:
+    """The commit graph read once, with each commit's first release (index into ``tags``, -1 if none)."""
+
+    tags: pd.DataFrame
+    graph: pd.DataFrame  # sha, parents (text), committed (int seconds), subject
+    owner: np.ndarray  # per graph row: index of the releasing tag in ``tags`` or -1
+    row_of: dict[str, int]
+
+
+def _release_graph(path: Path, pattern: str | None, rev: str) -> _Released:
+    tags = release_tags(path, pattern)
+    args = ["log", "--no-color", "--format=%H%x00%P%x00%ct%x00%s"]
+    dtype = {"sha": str, "parents": str, "committed": np.int64, "subject": str}
+    heads = [rev] if _has_commit(path, rev) else []
+    if not heads and not _is_unborn(path, rev):
+        raise _git_error(path, ["log", rev], 128, f"fatal: bad revision '{rev}'")
+    revs = heads + tags["sha"].tolist()
+    if revs:
+        graph = _stream_log(path, [*args, "--stdin", "--"], _GRAPH_NAMES, dtype, stdin_revs=revs)
+        assert graph is not None
+    else:
+        graph = pd.DataFrame({"sha": pd.Series(dtype="str"), "parents": pd.Series(dtype="str"),
+                              "committed": pd.Series(dtype="int64"), "subject": pd.Series(dtype="str")})
+    shas = graph["sha"].tolist()
+    row_of = {s: i for i, s in enumerate(shas)}
+    owner = np.full(len(shas), -1, dtype=np.int64)
+    if len(tags):
+        owner_list = owner.tolist()
+        parents_text = graph["parents"].tolist()
+        parent_rows: list[list[int] | None] = [None] * len(shas)
+        for t, tag_sha in enumerate(tags["sha"].tolist()):  # tags are sorted by deployed_at
+            start = row_of.get(tag_sha)
+            if start is None or owner_list[start] != -1:
+                continue  # already shipped by an earlier tag: this tag ships nothing new
+            owner_list[start] = t
+            stack = [start]
+            while stack:
+                c = stack.pop()
+                ps = parent_rows[c]
+                if ps is None:
+                    ps = [row_of[p] for p in parents_text[c].split() if p in row_of]  # shallow clones
+                    parent_rows[c] = ps
+                for p in ps:
+                    if owner_list[p] == -1:  # an assigned commit's ancestors are all assigned: stop there
+                        owner_list[p] = t
+                        stack.append(p)
+        owner = np.asarray(owner_list, dtype=np.int64)
+    return _Released(tags=tags, graph=graph, owner=owner, row_of=row_of)
+
+
+def lead_times(repo: RepoLike, pattern: str | None = "v*", rev: str = "HEAD") -> pd.DataFrame:
+    """Change lead time of every commit: from its commit to the EARLIEST release tag that contains it.
+
+    Columns: ``sha``, ``committed_at`` (committer date, UTC), ``tag`` (str; missing for commits not released
+    yet), ``deployed_at`` (UTC or NaT), ``lead_time`` (timedelta64[ns] or NaT), newest commit first.
+
+    The commits are those reachable from ``rev`` or from any matching tag (a tag on a maintenance branch that
+    HEAD does not contain is still a deployment). The graph is read by one ``git log <rev> <tags>`` call and
+    walked once in memory: tags are taken in ``deployed_at`` order and each claims its not-yet-claimed
+    ancestors, stopping at claimed commits (whose ancestors are all claimed already), so overlapping ranges on
+    maintenance branches give each commit to the first deployment that shipped it.
+
+    >>> from labkit import git
+    >>> steps = [git.Commit("feat: a", after="2h"), git.Tag("v1.0.0", after="3h"), git.Commit("feat: b")]
+    >>> with git.scratch_repo(steps) as repo:
+    ...     lead = lead_times(repo.path)
+    >>> [(t if isinstance(t, str) else None, str(d)) for t, d in zip(lead["tag"], lead["lead_time"])]
+    [(None, 'NaT'), ('v1.0.0', '0 days 03:00:00'), ('v1.0.0', '0 days 05:00:00')]
+    """
+    path = _repo_path(repo)
+    rel = _release_graph(path, pattern, rev)
+    return _lead_frame(rel)
+
+
+def _lead_frame(rel: _Released) -> pd.DataFrame:
+    owner = rel.owner
+    released = owner >= 0
+    tag_names = rel.tags["tag"].to_numpy(dtype=object)
+    tag_times = rel.tags["deployed_at"].to_numpy(dtype="datetime64[ns]")
+    committed = _utc(rel.graph["committed"].to_numpy())
+    tag_col = np.full(len(owner), np.nan, dtype=object)
+    deployed = np.full(len(owner), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if released.any():
+        tag_col[released] = tag_names[owner[released]]
+        deployed[released] = tag_times[owner[released]]
+    deployed_s = pd.Series(deployed).dt.tz_localize("UTC").astype(_UTC_NS)
+    frame = pd.DataFrame({
+        "sha": pd.Series(rel.graph["sha"].to_numpy(), dtype="str"),
+        "committed_at": committed,
+        "tag": pd.Series(tag_col, dtype="str"),
+        "deployed_at": deployed_s,
+    })
+    frame["lead_time"] = (frame["deployed_at"] - frame["committed_at"]).astype("timedelta64[ns]")
+    return frame
