@@ -1,0 +1,105 @@
+"""The one nbgrader configuration of the course, as a traitlets ``Config`` built for a course root.
+
+Both ``python -m autograder ...`` and plain ``nbgrader ...`` commands (through the repository's
+``nbgrader_config.py``, which calls :func:`build_config`) use exactly these settings, so formgrader,
+the CLI and the tests never disagree about where files live or how long a cell may run.
+
+Layout (nbgrader's ``{step}/{student}/{assignment}`` with the course's names)::
+
+    <root>/source/weekNN/...            edited by hand (solutions + hidden tests)
+    <root>/notebooks/weekNN/...         generated student release
+    <root>/submitted/<student>/weekNN/  collected submissions
+    <root>/autograded/<student>/weekNN/ graded copies
+    <root>/feedback/<student>/weekNN/   HTML feedback
+    <root>/gradebook.db                 sqlite gradebook
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from traitlets.config import Config
+
+COURSE_ID = "devops-tbd"
+SOURCE_DIR = "source"
+RELEASE_DIR = "notebooks"
+SUBMITTED_DIR = "submitted"
+AUTOGRADED_DIR = "autograded"
+FEEDBACK_DIR = "feedback"
+GRADEBOOK = "gradebook.db"
+
+#: Seconds one cell may run during grading before nbgrader interrupts it (the cell then scores 0).
+DEFAULT_CELL_TIMEOUT = 60
+#: Environment variable that overrides the per-cell timeout (seconds), e.g. for a slow machine.
+TIMEOUT_ENV = "AUTOGRADER_CELL_TIMEOUT"
+
+#: What the release puts where a solution was.
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+
+
+def cell_timeout(timeout: int | None = None) -> int:
+    """The per-cell timeout: the explicit value, else ``$AUTOGRADER_CELL_TIMEOUT``, else 60 s."""
+    if timeout is not None:
+        value: int | str = timeout
+    else:
+        value = os.environ.get(TIMEOUT_ENV, DEFAULT_CELL_TIMEOUT)
+    try:
+        seconds = int(value)
+    except ValueError:
+        raise ValueError(
+            f"{TIMEOUT_ENV} must be a whole number of seconds, found {value!r}; try {DEFAULT_CELL_TIMEOUT}"
+        ) from None
+    if seconds <= 0:
+        raise ValueError(f"the per-cell timeout must be a positive number of seconds, found {seconds}")
+    return seconds
+
+
+def gradebook_url(root: str | Path) -> str:
+    return f"sqlite:///{Path(root).resolve() / GRADEBOOK}"
+
+
+def build_config(root: str | Path = ".", *, timeout: int | None = None) -> Config:
+    """Return the nbgrader ``Config`` for the course rooted at ``root`` (made absolute)."""
+    root = Path(root).resolve()
+    c = Config()
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.source_directory = SOURCE_DIR
+    c.CourseDirectory.release_directory = RELEASE_DIR
+    c.CourseDirectory.submitted_directory = SUBMITTED_DIR
+    c.CourseDirectory.autograded_directory = AUTOGRADED_DIR
+    c.CourseDirectory.feedback_directory = FEEDBACK_DIR
+    c.CourseDirectory.db_url = gradebook_url(root)
+
+    # nbgrader 0.9.x: the per-cell timeout of the Execute preprocessor used by autograde.
+    # A cell that runs longer is interrupted, records a CellTimeoutError and the notebook goes on.
+    c.ExecutePreprocessor.timeout = cell_timeout(timeout)
+    c.ExecutePreprocessor.interrupt_on_timeout = True
+    # quiet kernels: ipykernel 7 warns on stderr about local TCP on every start
+    c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+
+    # A student who deletes a graded or locked cell gets it back (and it is scored), not a crash.
+    # Our RestoreMissingCells runs first and also restores deleted locked cells that are not graded
+    # (the setup cell), which nbgrader alone would leave out.
+    c.OverwriteCells.add_missing_cells = True
+    c.RestoreMissingCells.source_directory = str(root / SOURCE_DIR)
+    c.Autograde.sanitize_preprocessors = [
+        "nbgrader.preprocessors.ClearOutput",
+        "nbgrader.preprocessors.DeduplicateIds",
+        "nbgrader.preprocessors.OverwriteKernelspec",
+        "autograder.preprocessors.RestoreMissingCells",
+        "nbgrader.preprocessors.OverwriteCells",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
+
+    c.ClearSolutions.code_stub = {"python": CODE_STUB}
+    c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
+    c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
+    c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
+    c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
+    return c
