@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import doctest
 import re
+from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from labkit import git, gitmetrics
-from labkit.git import Branch, Commit, Merge, Switch, Tag
+from labkit.git import Branch, Commit, Merge, Revert, Switch, Tag, Wait
 
 H = pd.Timedelta(hours=1)
 MIN = pd.Timedelta(minutes=1)
@@ -285,3 +287,241 @@ def test_lead_times_tag_on_an_already_released_commit_ships_nothing() -> None:
 def test_doctests_pass() -> None:
     result = doctest.testmod(gitmetrics, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# deployments, failures, DORA
+# ---------------------------------------------------------------------------------------------------------
+def test_tag_placed_on_a_revert_commit_marks_the_previous_deployment_failed() -> None:
+    steps = [
+        C("feat: a"), Tag("v1.0.0", after="10m"),
+        C("feat: risky", after="1h"), Tag("v1.1.0", after="10m"),
+        Revert(after="25m"), Tag("v1.1.1", after="5m"),  # the tag sits on the revert commit itself
+    ]
+    with git.scratch_repo(steps) as repo:
+        d = gitmetrics.deployments(repo.path)
+        revert_sha = repo.head
+    assert list(d.columns) == list(gitmetrics.DEPLOYMENT_COLUMNS)
+    assert d.loc[2, "sha"] == revert_sha
+    assert d["tag"].tolist() == ["v1.0.0", "v1.1.0", "v1.1.1"]
+    assert d["remediation"].tolist() == [False, False, True]
+    assert d["failed"].tolist() == [False, True, False]
+    assert d["changes"].tolist() == [2, 1, 1]
+    assert d.loc[1, "remediated_by"] == "v1.1.1"
+    assert d.loc[1, "recovery_time"] == 30 * MIN
+    assert d.loc[1, "recovered_at"] == d.loc[2, "deployed_at"]
+    assert pd.isna(d.loc[0, "remediated_by"]) and pd.isna(d.loc[0, "recovery_time"])
+    assert gitmetrics.change_fail_rate(d) == pytest.approx(1 / 3)
+    assert gitmetrics.deployment_rework_rate(d) == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("fix", [
+    C("fix: hotfix for the login page"),
+    C("Fix login (HOTFIX)"),
+    Commit("fix: undo the cache\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.",
+           files={"cache.txt": "off\n"}),
+])
+def test_hotfix_subjects_and_revert_bodies_remediate(fix: Commit) -> None:
+    steps = [C("feat: a"), Tag("v1.0.0"), fix, Tag("v1.0.1", after="2h")]
+    with git.scratch_repo(steps) as repo:
+        d = gitmetrics.deployments(repo.path)
+    assert d["remediation"].tolist() == [False, True]
+    assert d["failed"].tolist() == [True, False]
+    assert d.loc[0, "recovery_time"] == fix_after(fix) + 2 * H
+
+
+def fix_after(step: Commit) -> pd.Timedelta:
+    return pd.Timedelta(git.parse_duration(step.after))
+
+
+def test_ordinary_fixes_and_features_do_not_remediate() -> None:
+    steps = [C("feat: a"), Tag("v1.0.0"), C("fix: typo in hot path"), C("feat: revert button"), Tag("v1.1.0")]
+    with git.scratch_repo(steps) as repo:
+        d = gitmetrics.deployments(repo.path)
+    assert not d["remediation"].any() and not d["failed"].any()
+    assert gitmetrics.change_fail_rate(d) == 0.0
+
+
+def test_hotfix_branch_merge_remediates_but_its_merge_back_into_develop_does_not() -> None:
+    steps = [
+        C("feat: base"), Branch("develop"), C("feat: on develop"), Switch("main"),
+        Merge("develop", delete=False), Tag("v1.0.0"),
+        Branch("hotfix/null-check"), C("fix: null check"),  # no 'hotfix' word in the commit itself
+        Merge("hotfix/null-check", delete=False), Tag("v1.0.1", after="15m"),
+        Switch("develop"), Merge("hotfix/null-check", into="develop"), C("feat: more"),
+        Switch("main"), Merge("develop", delete=False), Tag("v1.1.0"),
+    ]
+    with git.scratch_repo(steps) as repo:
+        d = gitmetrics.deployments(repo.path)
+        log = gitmetrics.commits(repo.path)
+    assert d["tag"].tolist() == ["v1.0.0", "v1.0.1", "v1.1.0"]
+    assert d["remediation"].tolist() == [False, True, False]
+    assert d["failed"].tolist() == [True, False, False]
+    assert (log["subject"] == "Merge branch 'hotfix/null-check'").sum() == 2  # into main, then into develop
+
+
+@pytest.mark.parametrize("style,seed", [("trunk", 3), ("trunk", 6), ("gitflow", 2)])
+def test_failures_found_in_generated_histories_are_the_ones_the_generator_made(style: str, seed: int) -> None:
+    # team_history follows every failed minor release with a remediating patch release (vX.Y.1)
+    days = 12 if style == "trunk" else 40
+    with git.scratch_repo(git.team_history(days=days, seed=seed, style=style, failure_rate=0.4)) as repo:
+        d = gitmetrics.deployments(repo.path)
+        report = gitmetrics.dora(repo.path)
+    patch = d["tag"].str.rsplit(".", n=1).str[1] != "0"
+    assert patch.any(), "the generator should have made at least one failure"
+    assert d["remediation"].tolist() == patch.tolist()
+    assert d["failed"].tolist() == patch.shift(-1, fill_value=False).tolist()
+    assert report.change_fail_rate == pytest.approx(patch.sum() / len(d))
+    assert report.deployment_rework_rate == pytest.approx(patch.sum() / len(d))
+    assert report.deployments == len(d)
+
+
+def test_deployment_frequency_is_zero_filled_and_counts_utc_days() -> None:
+    # carol (UTC+8) tags at 23:30 UTC: 07:30 next day in Singapore, but the deployment counts on the UTC day
+    start = pd.Timestamp("2026-01-05 22:00", tz="UTC").to_pydatetime()
+    with git.scratch_repo([C("feat: a")], start=start) as repo:
+        repo.tag("v1.0.0", tagger="carol", after="30m")
+        repo.commit("feat: b", files={"b.txt": "b\n"}, after="3d")
+        repo.tag("v1.1.0", tagger="bob", after="1h")
+        tags = gitmetrics.release_tags(repo.path)
+        from_path = gitmetrics.deployment_frequency(repo.path, "D")
+    assert tags.loc[0, "deployed_at"] == pd.Timestamp("2026-01-05 23:30", tz="UTC")
+    per_day = gitmetrics.deployment_frequency(tags, "D")
+    assert str(per_day.dtype) == "int64" and per_day.name == "deployments"
+    assert [str(p) for p in per_day.index] == ["2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08",
+                                                 "2026-01-09"]
+    assert per_day.tolist() == [1, 0, 0, 0, 1]
+    pd.testing.assert_series_equal(from_path, per_day)
+    weekly = gitmetrics.deployment_frequency(tags["deployed_at"].tolist())
+    assert weekly.tolist() == [2] and weekly.index.freqstr.startswith("W")
+
+
+def test_deployment_frequency_inputs_and_errors() -> None:
+    empty = gitmetrics.deployment_frequency([])
+    assert len(empty) == 0 and str(empty.dtype) == "int64"
+    with pytest.raises(ValueError, match="deployed_at"):
+        gitmetrics.deployment_frequency(pd.DataFrame({"when": []}))
+    with pytest.raises(ValueError, match="period alias"):
+        gitmetrics.deployment_frequency(["2026-01-05"], period="fortnight")
+
+
+def test_failed_deployment_recovery_time_rows_and_median() -> None:
+    steps = [
+        C("feat: a"), Tag("v1.0.0"), Revert(after="1h"), Tag("v1.0.1", after="1h"),
+        C("feat: b", after="5h"), Tag("v1.1.0"), C("fix: hotfix b", after="3h"), Tag("v1.1.1", after="1h"),
+    ]
+    with git.scratch_repo(steps) as repo:
+        rec = gitmetrics.failed_deployment_recovery_time(repo.path)
+        report = gitmetrics.dora(repo.path)
+    assert rec.columns.tolist() == ["tag", "deployed_at", "remediated_by", "recovered_at", "recovery_time"]
+    assert rec["tag"].tolist() == ["v1.0.0", "v1.1.0"]
+    assert rec["remediated_by"].tolist() == ["v1.0.1", "v1.1.1"]
+    assert rec["recovery_time"].tolist() == [2 * H, 4 * H]
+    assert report.failed_deployment_recovery_time == 3 * H
+    assert report.tiers["failed_deployment_recovery_time"] == "high"
+
+
+def test_dora_report_values_tiers_window_and_frame() -> None:
+    steps = [C("feat: a", after="2h"), Tag("v1.0.0", after="1h"), Wait("1d"),
+             C("feat: b", after="1h"), Tag("v1.1.0", after="1h"),
+             Revert(after="1h"), Tag("v1.1.1", after="1h")]
+    with git.scratch_repo(steps) as repo:
+        report = gitmetrics.dora(repo.path)
+        d = gitmetrics.deployments(repo.path)
+        later = gitmetrics.dora(repo.path, since=d.loc[1, "deployed_at"])
+        earlier = gitmetrics.dora(repo.path, until=d.loc[1, "deployed_at"])
+        naive = gitmetrics.dora(repo.path, since=str(d.loc[1, "deployed_at"].tz_localize(None)))
+        with pytest.raises(ValueError, match="not a date"):
+            gitmetrics.dora(repo.path, since="last tuesday-ish")
+    assert report.deployments == 3
+    assert report.change_fail_rate == pytest.approx(1 / 3)
+    assert report.deployment_rework_rate == pytest.approx(1 / 3)
+    span = (d["deployed_at"].iloc[-1] - d["deployed_at"].iloc[0]) / pd.Timedelta(days=1)
+    assert report.deployment_frequency == pytest.approx(3 / max(span, 1.0))
+    assert report.change_lead_time == 1 * H  # lead times 1h (revert), 1h (b), 1h (a), 3h (initial commit)
+    assert report.failed_deployment_recovery_time == 2 * H
+    assert report.tiers == {"deployment_frequency": "elite", "change_lead_time": "elite",
+                            "change_fail_rate": "low", "failed_deployment_recovery_time": "high"}
+    assert report.overall == "low"
+    assert later.deployments == 2 and earlier.deployments == 1 and naive.deployments == 2
+    assert later.since == d.loc[1, "deployed_at"] and later.until is None
+    frame = report.as_frame()
+    assert frame.index.tolist() == ["deployment_frequency", "change_lead_time", "change_fail_rate",
+                                    "failed_deployment_recovery_time", "deployment_rework_rate", "overall"]
+    assert frame.loc["change_fail_rate", "shown"] == "33%"
+    assert frame.loc["overall", "tier"] == "low"
+    with pytest.raises(AttributeError):
+        report.deployments = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("initial_commit", [True, False])
+def test_dora_without_tags_or_without_history(initial_commit: bool) -> None:
+    with git.scratch_repo(initial_commit=initial_commit) as repo:
+        report = gitmetrics.dora(repo.path)
+        d = gitmetrics.deployments(repo.path)
+        freq = gitmetrics.deployment_frequency(repo.path)
+    assert len(d) == 0 and list(d.columns) == list(gitmetrics.DEPLOYMENT_COLUMNS)
+    assert len(freq) == 0
+    assert report.deployments == 0 and report.deployment_frequency == 0.0
+    assert np.isnan(report.change_fail_rate) and np.isnan(report.deployment_rework_rate)
+    assert pd.isna(report.change_lead_time) and pd.isna(report.failed_deployment_recovery_time)
+    assert report.tiers == {"deployment_frequency": "low", "change_lead_time": None, "change_fail_rate": None,
+                            "failed_deployment_recovery_time": None}
+    assert report.overall == "low"
+    assert report.as_frame().loc["change_lead_time", "shown"] == "n/a"
+    assert np.isnan(gitmetrics.change_fail_rate(d))
+
+
+def test_metric_functions_accept_a_repo_or_the_deployments_frame() -> None:
+    steps = [C("feat: a"), Tag("v1.0.0"), Revert(), Tag("v1.0.1")]
+    with git.scratch_repo(steps) as repo:
+        d = gitmetrics.deployments(repo.path)
+        assert gitmetrics.change_fail_rate(repo.path) == gitmetrics.change_fail_rate(d) == 0.5
+        assert gitmetrics.deployment_rework_rate(repo.path) == gitmetrics.deployment_rework_rate(d) == 0.5
+        pd.testing.assert_frame_equal(gitmetrics.failed_deployment_recovery_time(repo.path),
+                                      gitmetrics.failed_deployment_recovery_time(d))
+    with pytest.raises(ValueError, match="deployments\\(repo\\)"):
+        gitmetrics.change_fail_rate(pd.DataFrame({"tag": ["v1"]}))
+
+
+@pytest.mark.parametrize("metric,value,expected", [
+    ("deployment_frequency", 3.0, "elite"), ("deployment_frequency", 1.0, "elite"),
+    ("deployment_frequency", 0.5, "high"), ("deployment_frequency", 1 / 7, "high"),
+    ("deployment_frequency", 0.1, "medium"), ("deployment_frequency", 1 / 30, "medium"),
+    ("deployment_frequency", 0.01, "low"), ("deployment_frequency", 0, "low"),
+    ("change_lead_time", pd.Timedelta(hours=23), "elite"), ("change_lead_time", timedelta(days=1), "high"),
+    ("change_lead_time", pd.Timedelta(days=7), "high"),
+    ("change_lead_time", pd.Timedelta(days=8), "medium"),
+    ("change_lead_time", pd.Timedelta(days=30), "medium"),
+    ("change_lead_time", pd.Timedelta(days=31), "low"),
+    ("change_fail_rate", 0.0, "elite"), ("change_fail_rate", 0.05, "elite"),
+    ("change_fail_rate", 0.08, "high"),
+    ("change_fail_rate", 0.15, "medium"), ("change_fail_rate", 0.16, "low"), ("change_fail_rate", 1, "low"),
+    ("failed_deployment_recovery_time", pd.Timedelta(minutes=59), "elite"),
+    ("failed_deployment_recovery_time", pd.Timedelta(hours=1), "high"),
+    ("failed_deployment_recovery_time", np.timedelta64(2, "D"), "medium"),
+    ("failed_deployment_recovery_time", pd.Timedelta(days=7), "medium"),
+    ("failed_deployment_recovery_time", pd.Timedelta(days=8), "low"),
+])
+def test_tier_bounds(metric: str, value: object, expected: str) -> None:
+    got = gitmetrics.tier(metric, value)
+    assert got == expected and type(got) is str
+
+
+def test_tier_rejects_unknown_metrics_wrong_units_and_missing_values() -> None:
+    with pytest.raises(ValueError, match="unknown metric.*change_lead_time"):
+        gitmetrics.tier("mttr", 1.0)
+    with pytest.raises(ValueError, match="no performance tiers"):
+        gitmetrics.tier("deployment_rework_rate", 0.1)
+    with pytest.raises(TypeError, match="timedelta"):
+        gitmetrics.tier("change_lead_time", 3600)
+    with pytest.raises(ValueError, match="fraction"):
+        gitmetrics.tier("change_fail_rate", 12)
+    with pytest.raises(TypeError, match="deployments per day"):
+        gitmetrics.tier("deployment_frequency", "daily")
+    with pytest.raises(ValueError, match="no value"):
+        gitmetrics.tier("change_fail_rate", float("nan"))
+    with pytest.raises(ValueError, match="no value"):
+        gitmetrics.tier("failed_deployment_recovery_time", pd.NaT)
+    with pytest.raises(ValueError, match="negative"):
+        gitmetrics.tier("change_lead_time", pd.Timedelta(hours=-1))
