@@ -243,8 +243,9 @@ def build_app(
     if boot == "unhealthy":
         current.unhealthy = True
     rng = random.Random(seed if current.seed is None else current.seed)
-    released = asyncio.Event()
-    released.set()
+    released = asyncio.Event()  # set = requests pass; cleared while the hang fault is on
+    if not current.hang:
+        released.set()
     started = time.time()
     started_mono = time.monotonic()
     orders: list[dict[str, Any]] = []

@@ -167,6 +167,19 @@ def test_hang_fault_stops_answers_until_cleared(clean: service.Service) -> None:
     assert httpx.get(svc.url + "/health", timeout=2).status_code == 200
 
 
+def test_a_service_started_hanging_never_answers() -> None:
+    with pytest.raises(
+        service.ServiceStartError, match=r"(?s)did not answer on .*/health within 0.5 s.*Timeout"
+    ):
+        with service.run(faults={"hang": True}, wait="up", timeout=0.5):
+            pass
+    with service.run(faults={"hang": True}, wait="none") as svc:
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(svc.url + "/health", timeout=0.5)
+        svc.set_faults(hang=False)
+        assert httpx.get(svc.url + "/health", timeout=2).status_code == 200
+
+
 def test_unhealthy_fault_fails_liveness(clean: service.Service) -> None:
     clean.set_faults(unhealthy=True)
     resp = httpx.get(clean.url + "/health")
