@@ -98,14 +98,96 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_collect(args: argparse.Namespace) -> int:
+    from .collect import collect, read_roster
+
+    course = _course(args)
+    roster = read_roster(args.roster) if args.roster else None
+    report = collect(course, check_assignment(args.assignment), Path(args.folder), roster)
+    log.info(
+        "collect %s: %d submissions collected, %d rejected%s",
+        args.assignment,
+        len(report.collected),
+        len(report.errors),
+        f" (kept in submitted/.rejected/{args.assignment}/, reasons in errors.json)" if report.errors else "",
+    )
+    return 1 if report.errors else 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .grade import grade
+
+    course = _course(args)
+    results = grade(course, check_assignment(args.assignment), args.student or None)
+    failed = [r.student for r in results if r.error]
+    log.info(
+        "grade %s: %d graded, %d failed%s",
+        args.assignment,
+        len(results) - len(failed),
+        len(failed),
+        f" ({', '.join(failed)})" if failed else "",
+    )
+    return 1 if failed else 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from .feedback import feedback
+
+    course = _course(args)
+    written = feedback(course, check_assignment(args.assignment), args.student or None)
+    log.info(
+        "feedback %s: %d students, files in feedback/<student>/%s/",
+        args.assignment,
+        len(written),
+        args.assignment,
+    )
+    return 0 if written else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export
+
+    course = _course(args)
+    if not (course.root / "gradebook.db").exists():
+        raise AutograderError(f"no gradebook.db in {course.root}; release and grade first")
+    output = Path(args.output)
+    if not output.is_absolute():
+        output = course.root / output
+    path = export(course, output)
+    log.info("export: wrote %s", path)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import demo, read_roster
+
+    repo = Path(args.repo)
+    report = demo(repo, Path(args.course_dir), timeout=args.timeout)
+    roster = list(read_roster(repo / "samples" / "students.csv"))
+    print("\nScores (student x week; * = see notes)\n")
+    print(report.table(roster))
+    lines = report.errors_by_reason()
+    if lines:
+        print("\nErrors and notes\n")
+        print("\n".join(f"  {line}" for line in lines))
+    print(f"\ngrades: {report.grades_csv}\nfeedback: {Path(args.course_dir) / 'feedback'}/<student>/<week>/")
+    if report.problems:
+        print("\nMISMATCHES with samples/*/expected.json\n")
+        print("\n".join(f"  {p}" for p in report.problems))
+        log.error("demo: %d outcomes differ from samples/*/expected.json", len(report.problems))
+        return 1
+    log.info("demo: every outcome matches samples/*/expected.json")
+    return 0
+
+
 # ------------------------------------------------------------------ parser
-def build_parser() -> argparse.ArgumentParser:
+def _common(course_dir: str = ".") -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--course-dir",
-        default=".",
+        default=course_dir,
         metavar="DIR",
-        help="course root holding source/, notebooks/, submitted/ ... (default: .)",
+        help=f"course root holding source/, notebooks/, submitted/ ... (default: {course_dir})",
     )
     common.add_argument(
         "--timeout",
@@ -115,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="per-cell time limit while grading (default: $AUTOGRADER_CELL_TIMEOUT or 60)",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="also show nbgrader's own log")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
 
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
@@ -145,6 +232,73 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*", metavar="weekNN")
     p.add_argument("--all", action="store_true", help="every source/weekNN folder")
     p.set_defaults(func=cmd_selfcheck)
+
+    p = sub.add_parser(
+        "collect",
+        parents=[common],
+        help="import FOLDER/<student>.ipynb into submitted/",
+        description="Import FOLDER/<student>.ipynb or FOLDER/<student>/<notebook>.ipynb into "
+        "submitted/<student>/weekNN/. Bad files (corrupt JSON, not UTF-8, wrong "
+        "nbformat, renamed, unknown student) are reported one line each and kept in "
+        "submitted/.rejected/weekNN/. Exit 1 when any file was rejected.",
+    )
+    p.add_argument("assignment", metavar="weekNN")
+    p.add_argument("folder", metavar="FOLDER")
+    p.add_argument(
+        "--roster", metavar="CSV", help="student_id,first_name,last_name,email; others are rejected"
+    )
+    p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser(
+        "grade",
+        parents=[common],
+        help="autograde collected submissions",
+        description="nbgrader autograde for each student in submitted/*/weekNN (or --student); "
+        "one failure never stops the batch. Exit 1 when any student failed.",
+    )
+    p.add_argument("assignment", metavar="weekNN")
+    p.add_argument("--student", action="append", metavar="S", help="only this student (repeatable)")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser(
+        "feedback",
+        parents=[common],
+        help="HTML feedback without hidden test code",
+        description="feedback/<student>/weekNN/<notebook>.html for every graded student: a "
+        "summary table, the notebook, hidden tests reduced to passed/failed.",
+    )
+    p.add_argument("assignment", metavar="weekNN")
+    p.add_argument("--student", action="append", metavar="S", help="only this student (repeatable)")
+    p.set_defaults(func=cmd_feedback)
+
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="grades CSV from the gradebook",
+        description="One row per (student, assignment): student_id, assignment, score, "
+        "max_score, percent and one column per grade id.",
+    )
+    p.add_argument(
+        "--output",
+        default="grades.csv",
+        metavar="CSV",
+        help="relative paths are inside the course dir (default: grades.csv)",
+    )
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "demo",
+        parents=[_common("build/demo")],
+        help="whole pipeline on samples/ (the README's main job)",
+        description="Fresh course in --course-dir (default build/demo): release every week, "
+        "collect samples/weekNN with samples/students.csv, grade, feedback, export "
+        "grades.csv, print a summary. Exit 0 only if every outcome matches "
+        "samples/*/expected.json.",
+    )
+    p.add_argument(
+        "--repo", default=".", metavar="DIR", help="repository with source/ and samples/ (default: .)"
+    )
+    p.set_defaults(func=cmd_demo)
 
     return parser
 

@@ -96,6 +96,11 @@ def is_hidden_source(source: str) -> bool:
     return cfg.BEGIN_HIDDEN in source
 
 
+def was_restored(cell: Any) -> bool:
+    """True for a cell that :class:`~autograder.preprocessors.RestoreMissingCells` put back."""
+    return bool(cell.get("metadata", {}).get("autograder", {}).get("restored"))
+
+
 def nbgrader_meta(cell: Any) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {}) or {}
 
@@ -223,7 +228,9 @@ class Course:
         app.create_student = True
         run = self._run(app)
         text = run.get("log", "")
-        result.restored = sorted(set(re.findall(rf"{RESTORED_MARK} (\S+)", text)))
+        # ours (autograder.preprocessors) and nbgrader's own message for graded cells
+        found = re.findall(rf"{RESTORED_MARK} (\S+)|Missing grade cell (\S+) encountered", text)
+        result.restored = sorted({a or b for a, b in found})
         if not run["success"]:
             result.error = f"grading failed: {_last_error(run)}"
             return result
@@ -247,6 +254,8 @@ class Course:
                 nb = nbformat.read(nb_path, as_version=4)
                 for cell in nb.cells:
                     gid = nbgrader_meta(cell).get("grade_id")
+                    if gid and was_restored(cell) and gid not in result.restored:
+                        result.restored.append(gid)
                     if not gid or gid not in scores:
                         continue
                     score, max_score = scores.pop(gid)
@@ -272,12 +281,14 @@ def _cell_result(cell: Any, gid: str, score: float, max_score: float) -> CellRes
         return CellResult(gid, score, max_score, hidden, status)
     names = [o.get("ename", "") for o in errors]
     if "CellTimeoutError" in names:
-        return CellResult(
-            gid, score, max_score, hidden, "timeout", "CellTimeoutError", "the cell ran out of time"
-        )
+        msg = "the cell ran longer than the per-cell time limit and was stopped (an endless loop?)"
+        return CellResult(gid, score, max_score, hidden, "timeout", "CellTimeoutError", msg)
     err = errors[0]
-    first = (str(err.get("evalue", "")).strip().splitlines() or [""])[0]
-    return CellResult(gid, score, max_score, hidden, "failed", err.get("ename"), first)
+    # a hidden test's message may quote the hidden test itself: keep only the error type
+    message = "" if hidden else " ".join(str(err.get("evalue", "")).split())
+    if len(message) > 300:
+        message = message[:297] + "..."
+    return CellResult(gid, score, max_score, hidden, "failed", err.get("ename"), message)
 
 
 def _last_error(run: dict) -> str:

@@ -85,6 +85,7 @@ class RestoreMissingCells(NbGraderPreprocessor):
                 if earlier in present:
                     index = 1 + next(i for i, c in enumerate(nb.cells) if _grade_id(c) == earlier)
                     break
+            cell.metadata["autograder"] = {"restored": True}
             nb.cells.insert(index, cell)
             present.add(gid)
             self.log.warning("%s %s (%s)", RESTORED_MARK, gid, "graded" if graded else "locked")
