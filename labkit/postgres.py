@@ -313,9 +313,16 @@ def _template(bin_dir: Path, run_as: _RunAs, version: str) -> Path:
                 cmd, capture_output=True, text=True, env=_pg_env(), timeout=120, **run_as.popen_kwargs()
             )
             if res.returncode != 0:
+                output = (res.stdout + res.stderr)[-2000:]
+                hint = ""
+                if "Permission denied" in output:
+                    hint = (
+                        f" The server runs as user {run_as.name!r}, who cannot enter {cache}: make every "
+                        f"folder on that path traversable (chmod o+x) or choose another one with {ENV_DIR}."
+                    )
                 raise PostgresStartError(
-                    f"initdb failed with exit code {res.returncode} while preparing the PostgreSQL template\n"
-                    f"{(res.stdout + res.stderr)[-2000:]}"
+                    f"initdb failed with exit code {res.returncode} while preparing the PostgreSQL template."
+                    f"{hint}\n{output}"
                 )
             (work / "labkit-complete").write_text(version)
             shutil.rmtree(final, ignore_errors=True)  # an incomplete left-over of an interrupted run
@@ -465,6 +472,8 @@ def _explain_failure(exc: _StartFailed) -> str:
         hints.append(
             "the data directory is damaged or incomplete: run labkit.postgres.cleanup(rebuild_template=True)"
         )
+    if "Permission denied" in text:
+        hints.append(f"the server's user cannot reach its files: make {data_root()} traversable (chmod o+x)")
     if "root" in text and "not permitted" in text:
         hints.append(f"postgres may not run as root: set {ENV_USER} to an unprivileged user")
     hint = f" Likely cause: {'; '.join(hints)}." if hints else ""

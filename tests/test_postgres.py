@@ -405,3 +405,24 @@ def test_owner_killed_with_sigkill_leaves_no_server(reaper: str) -> None:
     while data_dir.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not data_dir.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")
+def test_a_data_folder_the_server_user_cannot_enter_is_explained(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    monkeypatch.setenv(postgres.ENV_DIR, str(private))
+    with pytest.raises(
+        postgres.PostgresStartError, match=r"(?s)cannot enter .*chmod o\+x.*Permission denied"
+    ):
+        with postgres.server(backend="embedded", quiet=True):
+            pass
+
+
+def test_a_missing_data_folder_is_explained(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(postgres.ENV_DIR, str(tmp_path / "nope"))
+    with pytest.raises(postgres.PostgresStartError, match="LABKIT_POSTGRES_DIR=.*is not an existing folder"):
+        with postgres.server(backend="embedded", quiet=True):
+            pass
