@@ -115,7 +115,9 @@ def test_validation_agrees_with_the_check_jsonschema_cli(tmp_path):
 
 def test_tool_env_puts_this_python_first_and_merges_extra(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", "/somewhere/else")
+    monkeypatch.setenv("FORCE_COLOR", "1")  # what a Jupyter kernel sets
     env = ci.tool_env({"GREETING": "hi", "N": 3})  # type: ignore[dict-item]
+    assert "FORCE_COLOR" not in env and env["NO_COLOR"] == "1" and env["PY_COLORS"] == "0"
     assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
     assert env["GREETING"] == "hi" and env["N"] == "3"
     assert env["PYTHONDONTWRITEBYTECODE"] == "1" and "PYTHONPATH" not in env
@@ -150,6 +152,7 @@ def test_run_pytest_on_the_sample_project_reports_every_layer():
     assert layers == {"unit": 30, "integration": 4, "e2e": 3}
     assert set(run.tests["outcome"]) == {"passed"}
     assert leftovers == []
+    assert "\x1b[" not in run.output  # no colour codes in captured output
 
 
 def test_run_pytest_reports_failures_and_skips():
