@@ -63,6 +63,15 @@ CLIENT_HOOKS: frozenset[str] = frozenset(
 )
 
 _TIMEOUT = 180
+#: Variables that force colours on (Jupyter kernels set some): hook output is shown as plain text instead.
+_FORCE_COLOUR = ("FORCE_COLOR", "CLICOLOR_FORCE", "PY_COLORS", "PRE_COMMIT_COLOR")
+
+
+def _plain(env: dict[str, str]) -> dict[str, str]:
+    for key in _FORCE_COLOUR:
+        env.pop(key, None)
+    env.update(NO_COLOR="1", PRE_COMMIT_COLOR="never", PYTHONDONTWRITEBYTECODE="1")
+    return env
 
 
 def hooks_dir(repo: ScratchRepo) -> Path:
@@ -163,8 +172,8 @@ def try_commit(
     args = ["git", "commit", "-q", "-m", message]
     if allow_empty:
         args.append("--allow-empty")
-    env = repo.env_for(author)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # hooks that run Python leave no __pycache__ in the work tree
+    env = _plain(repo.env_for(author))  # no colour codes; hooks that run Python leave no __pycache__
+    env["PRE_COMMIT_HOME"] = str(repo.home / "pre-commit-cache")  # a framework-installed hook caches here
     proc = subprocess.run(args, cwd=repo.path, env=env, text=True, capture_output=True, timeout=_TIMEOUT)
     after_head = _head(repo)
     accepted = proc.returncode == 0 and after_head != before
@@ -183,13 +192,8 @@ def pre_commit(repo: ScratchRepo, *args: str, timeout: float = _TIMEOUT) -> subp
     The framework's cache (``PRE_COMMIT_HOME``) lives in the repository's temporary home and colours are off.
     Use local hooks only (``repo: local`` with ``language: system`` or ``pygrep``): they need no download.
     """
-    env = repo.env_for(None)
-    env.update(
-        PRE_COMMIT_HOME=str(repo.home / "pre-commit-cache"),
-        PRE_COMMIT_COLOR="never",
-        NO_COLOR="1",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
+    env = _plain(repo.env_for(None))
+    env["PRE_COMMIT_HOME"] = str(repo.home / "pre-commit-cache")
     cmd = [sys.executable, "-m", "pre_commit", *(args or ("run", "--all-files"))]
     try:
         return subprocess.run(cmd, cwd=repo.path, env=env, text=True, capture_output=True, timeout=timeout)

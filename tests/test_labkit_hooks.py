@@ -174,3 +174,49 @@ def test_pull_request_history_has_exactly_the_declared_violations(seed):
 def test_pull_request_history_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         hooks.pull_request_history(**kwargs)
+
+
+def test_hook_output_is_plain_text_even_when_the_kernel_forces_colours(monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("CLICOLOR_FORCE", "1")
+    show_env = (
+        "import os, sys\n"
+        "print(os.environ.get('FORCE_COLOR'), os.environ.get('NO_COLOR'), file=sys.stderr)\n"
+        "sys.exit(1)\n"
+    )
+    with git.scratch_repo() as repo:
+        hooks.install_hook(repo, "pre-commit", show_env)
+        attempt = hooks.try_commit(repo, "fix: x")
+        assert not attempt.accepted and "None 1" in attempt.output
+
+
+def test_a_framework_installed_hook_blocks_a_real_commit():
+    config = {
+        "repos": [
+            {
+                "repo": "local",
+                "hooks": [
+                    {
+                        "id": "no-breakpoints",
+                        "name": "no breakpoint()",
+                        "language": "pygrep",
+                        "entry": r"breakpoint\(\)",
+                        "types": ["python"],
+                    }
+                ],
+            }
+        ]
+    }
+    with git.scratch_repo(
+        [git.Commit("chore: config", files={".pre-commit-config.yaml": yaml.safe_dump(config)})]
+    ) as repo:
+        refused = hooks.pre_commit(repo, "install")
+        assert refused.returncode != 0 and "core.hooksPath" in refused.stdout + refused.stderr
+        repo.git("config", "--unset", "core.hooksPath")
+        assert hooks.pre_commit(repo, "install").returncode == 0
+        blocked = hooks.try_commit(repo, "feat: debug", files={"app.py": "breakpoint()\n"})
+        assert not blocked.accepted and "app.py:1:breakpoint()" in blocked.output
+        assert "\x1b[" not in blocked.output
+        repo.git("reset", "-q", "--hard")
+        assert hooks.try_commit(repo, "feat: app", files={"app.py": "X = 1\n"}).accepted
+        assert (repo.home / "pre-commit-cache").is_dir()
