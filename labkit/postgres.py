@@ -29,6 +29,7 @@ Jupyter kernel); and every start — or :func:`cleanup` — reaps servers whose 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import importlib.util
@@ -66,6 +67,7 @@ __all__ = [
     "data_root",
     "docker_status",
     "server",
+    "start",
 ]
 
 log = logging.getLogger("labkit.postgres")
@@ -562,6 +564,7 @@ class PostgresServer:
     data_dir: Path | None = None
     _embedded: _Embedded | None = field(default=None, repr=False)
     _container: Any = field(default=None, repr=False)
+    _keep: Any = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -631,13 +634,20 @@ class PostgresServer:
         return ""
 
     def stop(self) -> None:
-        """Stop the server and remove its files (the ``with`` block does this for you)."""
+        """Stop the server and remove its files (the ``with`` block does this for you). Safe to repeat."""
+        atexit.unregister(self.stop)
         if self._embedded is not None:
             self._embedded.stop()
             self._embedded = None
         if self._container is not None:
             container, self._container = self._container, None
             container.stop()
+
+    def __enter__(self) -> PostgresServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def _start_docker(image: str) -> PostgresServer:
@@ -721,6 +731,19 @@ def server(
     finally:
         if pg is not None:
             pg.stop()
+
+
+def start(backend: str | None = None, **kwargs: Any) -> PostgresServer:
+    """Like :func:`server` but without a ``with`` block: for a server that lives across notebook cells.
+
+    Call ``pg.stop()`` when done; it is also stopped when Python exits, and by the watchdog if the kernel is
+    killed. ``with postgres.start() as pg:`` works too.
+    """
+    manager = server(backend, **kwargs)
+    pg = manager.__enter__()
+    pg._keep = manager  # the open generator owns the clean-up; keep it alive as long as the server
+    atexit.register(pg.stop)
+    return pg
 
 
 def cleanup(*, rebuild_template: bool = False) -> list[str]:

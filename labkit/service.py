@@ -43,6 +43,7 @@ dies (even by SIGKILL); the ``with`` block always stops it (SIGTERM → wait →
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import dataclasses
 import json
@@ -80,6 +81,7 @@ __all__ = [
     "build_app",
     "hammer",
     "run",
+    "start",
 ]
 
 HOST = "127.0.0.1"
@@ -550,6 +552,7 @@ class Service:
     version: str
     name: str
     _child: _Child = field(repr=False)
+    _keep: Any = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -623,8 +626,15 @@ class Service:
         return code
 
     def stop(self) -> int | None:
-        """Stop the process (SIGTERM → wait → SIGKILL); the ``with`` block does this for you."""
+        """Stop the process (SIGTERM → wait → SIGKILL); the ``with`` block does this. Safe to repeat."""
+        atexit.unregister(self.stop)
         return self._child.stop()
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 @contextlib.contextmanager
@@ -679,6 +689,18 @@ def run(
         yield Service(version=version, name=name, _child=child)
     finally:
         child.stop()
+
+
+def start(version: str = "1.0.0", **kwargs: Any) -> Service:
+    """Like :func:`run` but without a ``with`` block: a service that lives across notebook cells.
+
+    Call ``svc.stop()`` when done; it also stops when Python exits or the kernel dies.
+    """
+    manager = run(version, **kwargs)
+    svc = manager.__enter__()
+    svc._keep = manager
+    atexit.register(svc.stop)
+    return svc
 
 
 # ----------------------------------------------------------------------------------------------- load helper

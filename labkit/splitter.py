@@ -22,6 +22,7 @@ answer carries ``X-Splitter-Backend``; an unreachable backend gives 502, a slow 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
 import json
@@ -38,7 +39,7 @@ from labkit._procs import PortInUseError
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-__all__ = ["MODES", "PortInUseError", "Splitter", "build_app", "check_weights", "run"]
+__all__ = ["MODES", "PortInUseError", "Splitter", "build_app", "check_weights", "run", "start"]
 
 MODES = ("random", "smooth")
 BACKEND_HEADER = "X-Splitter-Backend"
@@ -204,6 +205,7 @@ class Splitter:
     """A running splitter (from :func:`run`)."""
 
     _child: Any = field(repr=False)
+    _keep: Any = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -254,7 +256,15 @@ class Splitter:
         return self._post(body)
 
     def stop(self) -> int | None:
+        """Stop the proxy; the ``with`` block does this for you. Safe to repeat."""
+        atexit.unregister(self.stop)
         return int(self._child.stop() or 0)
+
+    def __enter__(self) -> Splitter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 @contextlib.contextmanager
@@ -296,6 +306,15 @@ def run(
         yield Splitter(child)
     finally:
         child.stop()
+
+
+def start(backends: Mapping[str, str], **kwargs: Any) -> Splitter:
+    """Like :func:`run` without a ``with`` block (lives across notebook cells); call ``stop()`` when done."""
+    manager = run(backends, **kwargs)
+    sp = manager.__enter__()
+    sp._keep = manager
+    atexit.register(sp.stop)
+    return sp
 
 
 def _child_main() -> None:

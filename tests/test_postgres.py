@@ -426,3 +426,31 @@ def test_a_missing_data_folder_is_explained(monkeypatch: pytest.MonkeyPatch, tmp
     with pytest.raises(postgres.PostgresStartError, match="LABKIT_POSTGRES_DIR=.*is not an existing folder"):
         with postgres.server(backend="embedded", quiet=True):
             pass
+
+
+def test_start_keeps_a_server_across_cells_until_stop() -> None:
+    pg = postgres.start(backend="embedded", quiet=True)
+    try:
+        assert pg.query("SELECT 2") == [(2,)]
+        pid = pg.pid
+    finally:
+        pg.stop()
+    pg.stop()  # a second stop is harmless
+    assert pid is not None and _gone(pid, 5)
+    with postgres.start(backend="embedded", quiet=True) as again:
+        assert again.query("SELECT 3") == [(3,)]
+    assert again.pid is not None and _gone(again.pid, 5)
+
+
+def test_a_started_server_stops_when_python_exits_normally() -> None:
+    code = (
+        "from labkit import postgres\n"
+        "pg = postgres.start(backend='embedded', quiet=True, watchdog=False)\n"
+        "print(pg.pid)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert out.returncode == 0, out.stderr[-1500:]
+    pid = int(out.stdout.split()[0])
+    assert _gone(pid, 1)  # stopped by atexit before the interpreter ended, not later by a reaper
+    records = [json.loads(p.read_text()) for p in _procs.state_dir().glob("postgres-*.json")]
+    assert not any(r.get("pid") == pid for r in records)

@@ -75,7 +75,8 @@ def test_blue_green_switch_under_load_loses_no_request(blue: service.Service, gr
             sp.switch("green")
             switched_at.append(time.perf_counter())
 
-        result = service.hammer(sp.url + "/api/orders", duration=1.2, concurrency=4, actions=[(0.5, switch)])
+        # 2.5 s: enough requests after the switch even on a busy machine
+        result = service.hammer(sp.url + "/api/orders", duration=2.5, concurrency=4, actions=[(0.5, switch)])
         assert sp.state()["weights"] == {"blue": 0.0, "green": 100.0}
     assert result.failed == 0 and result.ok > 20
     assert result.by_version["1.0.0"] > 0 and result.by_version["2.0.0"] > 0
@@ -91,7 +92,7 @@ def test_switching_to_a_faulty_version_shows_failures(blue: service.Service) -> 
         with splitter.run({"blue": blue.url, "green": bad.url}, weights={"blue": 100, "green": 0}) as sp:
             result = service.hammer(
                 sp.url + "/api/orders",
-                duration=1.0,
+                duration=2.0,
                 concurrency=2,
                 actions=[(0.4, lambda: sp.switch("green"))],
             )
@@ -180,3 +181,9 @@ def test_splitter_fixed_port_in_use(blue: service.Service) -> None:
         with pytest.raises(splitter.PortInUseError, match=rf"port {port}"):
             with splitter.run({"blue": blue.url}, port=port):
                 pass
+
+
+def test_start_keeps_a_splitter_until_stop(blue: service.Service) -> None:
+    with splitter.start({"blue": blue.url}) as sp:
+        assert httpx.get(sp.url + "/health").headers[splitter.BACKEND_HEADER] == "blue"
+    assert not sp.alive and not _procs.is_running(sp.pid)
