@@ -27,13 +27,14 @@ lightweight tag (or an annotated tag without a tagger date) falls back to the ta
 from __future__ import annotations
 
 import csv
+import io
 import os
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, Any, TypeVar, Union
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,9 @@ _LOG_FIELDS = ("%H", "%P", "%an", "%ae", "%at", "%ad", "%cn", "%ce", "%ct", "%cd
 _LOG_NAMES = ["sha", "parents", "author", "author_email", "author_time", "author_tz",
               "committer", "committer_email", "committer_time", "committer_tz", "subject"]
 _LOG_FORMAT = "--format=" + "%x00".join(_LOG_FIELDS)
+_LOG_DTYPES: dict[str, Any] = {n: str for n in _LOG_NAMES} | {
+    "author_time": np.int64, "author_tz": np.int64, "committer_time": np.int64, "committer_tz": np.int64}
+_NUMSTAT_ARGS = ("--numstat", "--no-renames", "--diff-merges=off", "--no-ext-diff", "--no-textconv")
 
 # Configuration keys that would change what `git log` prints; pinned so any user's config reads the same.
 _PINNED_CONFIG = (
@@ -173,10 +177,13 @@ def _read_nul_table(stream: IO[bytes], names: Sequence[str], dtype: Mapping[str,
         return pd.DataFrame({n: pd.Series(dtype=object) for n in names})
 
 
-def _stream_log(path: Path, args: Sequence[str], names: Sequence[str], dtype: Mapping[str, Any] | type,
-                *, stdin_revs: Sequence[str] | None = None,
-                allow_unborn: str | None = None) -> pd.DataFrame | None:
-    """Run one ``git log``-like command and parse its stdout while git is still writing it.
+T = TypeVar("T")
+
+
+def _stream_git(path: Path, args: Sequence[str], consume: Callable[[IO[bytes]], T], *,
+                stdin_revs: Sequence[str] | None = None, allow_unborn: str | None = None) -> T | None:
+    """Run one git command and hand its stdout to ``consume`` while git is still writing it (two cores work
+    at once: git produces, Python parses).
 
     Returns ``None`` when it failed because ``allow_unborn`` is the unborn HEAD of an empty repository.
     """
@@ -190,7 +197,7 @@ def _stream_log(path: Path, args: Sequence[str], names: Sequence[str], dtype: Ma
                 proc.stdin.write(("\n".join(stdin_revs) + "\n").encode())
                 proc.stdin.close()
             assert proc.stdout is not None
-            frame = _read_nul_table(proc.stdout, names, dtype)
+            result = consume(proc.stdout)
             code = proc.wait(timeout=600)
         except BaseException:
             proc.kill()
@@ -204,7 +211,25 @@ def _stream_log(path: Path, args: Sequence[str], names: Sequence[str], dtype: Ma
                 return None
             err.seek(0)
             raise _git_error(path, args, code, err.read().decode("utf-8", "replace"))
-    return frame
+    return result
+
+
+def _lines(stream: IO[bytes], chunk: int = 1 << 20) -> Iterator[list[bytes]]:
+    """The stream's LF-terminated lines, a batch at a time (each batch ends at a line boundary)."""
+    rest = b""
+    while True:
+        data = stream.read(chunk)
+        if not data:
+            break
+        data = rest + data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        rest = data[cut:]
+        yield data[:cut - 1].split(b"\n")
+    if rest:
+        yield [rest]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -218,7 +243,9 @@ def _tz_minutes(values: np.ndarray) -> np.ndarray:
 
 
 def _utc(seconds: Any) -> pd.Series:
-    return pd.Series(pd.to_datetime(np.asarray(seconds, dtype=np.int64), unit="s", utc=True)).astype(_UTC_NS)
+    """Unix seconds (int64) → a ``datetime64[ns, UTC]`` Series, without a detour through Python objects."""
+    ns = np.asarray(seconds, dtype=np.int64) * np.int64(1_000_000_000)
+    return pd.Series(ns.view("datetime64[ns]"), copy=False).dt.tz_localize("UTC")
 
 
 def _empty_commits(stats: bool) -> pd.DataFrame:
@@ -243,41 +270,63 @@ def _empty_commits(stats: bool) -> pd.DataFrame:
 
 def _finish_commits(raw: pd.DataFrame) -> pd.DataFrame:
     """Typed columns from the raw text table (one row per commit, columns in ``_LOG_NAMES`` order)."""
-    parents_text = raw["parents"].to_numpy(dtype=object)
+    raw = raw.reset_index(drop=True)
+    parents_text = raw["parents"].tolist()
     parents = np.empty(len(parents_text), dtype=object)
-    parents[:] = [tuple(p.split()) for p in parents_text]
-    frame = pd.DataFrame({
-        "sha": raw["sha"].astype("str").to_numpy(),
+    parents[:] = list(map(tuple, map(str.split, parents_text)))
+    text = {c: raw[c] if raw[c].dtype == "str" else raw[c].astype("str")
+            for c in ("sha", "author", "author_email", "committer", "committer_email", "subject")}
+    return pd.DataFrame({
+        "sha": text["sha"],
         "parents": parents,
-        "author": raw["author"].astype("str").to_numpy(),
-        "author_email": raw["author_email"].astype("str").to_numpy(),
-        "author_time": _utc(raw["author_time"].to_numpy()).to_numpy(),
-        "author_tz": _tz_minutes(raw["author_tz"].to_numpy()),
-        "committer": raw["committer"].astype("str").to_numpy(),
-        "committer_email": raw["committer_email"].astype("str").to_numpy(),
-        "committer_time": _utc(raw["committer_time"].to_numpy()).to_numpy(),
-        "committer_tz": _tz_minutes(raw["committer_tz"].to_numpy()),
-        "subject": raw["subject"].astype("str").to_numpy(),
+        "author": text["author"],
+        "author_email": text["author_email"],
+        "author_time": _utc(raw["author_time"].to_numpy(dtype=np.int64)),
+        "author_tz": _tz_minutes(raw["author_tz"].to_numpy(dtype=np.int64)),
+        "committer": text["committer"],
+        "committer_email": text["committer_email"],
+        "committer_time": _utc(raw["committer_time"].to_numpy(dtype=np.int64)),
+        "committer_tz": _tz_minutes(raw["committer_tz"].to_numpy(dtype=np.int64)),
+        "subject": text["subject"],
         "is_merge": np.fromiter((" " in p for p in parents_text), dtype=bool, count=len(parents_text)),
-    })
-    for col in ("sha", "author", "author_email", "committer", "committer_email", "subject"):
-        frame[col] = frame[col].astype("str")
-    for col in ("author_time", "committer_time"):
-        frame[col] = frame[col].astype(_UTC_NS)
-    return frame
+    }, copy=False)
 
 
-def _numstat_totals(lines: pd.Series, owner: np.ndarray, n_commits: int) -> tuple[np.ndarray, ...]:
-    """Sum ``--numstat`` lines (``added<TAB>deleted<TAB>path``; ``-`` for binary files) per commit."""
-    files = np.bincount(owner, minlength=n_commits).astype(np.int64)
-    if len(lines) == 0:
-        zeros = np.zeros(n_commits, dtype=np.int64)
-        return files, zeros, zeros.copy()
-    parts = lines.str.split("\t", n=2, expand=True)
-    ins = pd.to_numeric(parts[0], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
-    dels = pd.to_numeric(parts[1], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
-    return (files, np.bincount(owner, weights=ins, minlength=n_commits).astype(np.int64),
-            np.bincount(owner, weights=dels, minlength=n_commits).astype(np.int64))
+_HEADER = b"\x01"  # starts each commit's header line in --numstat output (numstat lines: a digit or -)
+
+
+def _consume_numstat(stream: IO[bytes]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Split ``git log --numstat`` output into the header table (parsed by pandas' C parser) and per-commit
+    sums of the numstat lines (``added<TAB>deleted<TAB>path``, ``-<TAB>-<TAB>path`` for a binary file)."""
+    headers: list[bytes] = []
+    files: list[int] = []
+    ins: list[int] = []
+    dels: list[int] = []
+    f = i = d = -1  # totals of the current commit (-1: no commit yet)
+    for batch in _lines(stream):
+        for line in batch:
+            if not line:
+                continue
+            if line[:1] == _HEADER:
+                if f >= 0:
+                    files.append(f)
+                    ins.append(i)
+                    dels.append(d)
+                f = i = d = 0
+                headers.append(line[1:])
+            else:
+                a, b, _ = line.split(b"\t", 2)
+                f += 1
+                if a != b"-":
+                    i += int(a)
+                    d += int(b)
+    if f >= 0:
+        files.append(f)
+        ins.append(i)
+        dels.append(d)
+    raw = _read_nul_table(io.BytesIO(b"\n".join(headers)), _LOG_NAMES, _LOG_DTYPES) if headers else None
+    as_array = (lambda v: np.asarray(v, dtype=np.int64))  # noqa: E731
+    return (raw if raw is not None else pd.DataFrame()), as_array(files), as_array(ins), as_array(dels)
 
 
 def commits(repo: RepoLike, rev: str = "HEAD", *, stats: bool = False,
@@ -303,30 +352,26 @@ def commits(repo: RepoLike, rev: str = "HEAD", *, stats: bool = False,
     [['Bob Brown', -300, 'feat: login'], ['Alice Ahmed', 60, 'chore: initial commit']]
     """
     path = _repo_path(repo)
-    args = ["log", "--no-color", "--date=format:%z", _LOG_FORMAT]
+    args = ["log", "--no-color", "--date=format:%z"]
     if stats:
-        args += ["--numstat", "--no-renames", "--diff-merges=off", "--no-ext-diff", "--no-textconv"]
+        args += ["--format=%x01" + _LOG_FORMAT.removeprefix("--format="), *_NUMSTAT_ARGS]
+    else:
+        args.append(_LOG_FORMAT)
     if all_refs:
         args.append("--all")
     args += [rev, "--"]
+    unborn = None if all_refs else rev
     if not stats:
-        dtype: dict[str, Any] = {n: str for n in _LOG_NAMES}
-        dtype.update(author_time=np.int64, author_tz=np.int64, committer_time=np.int64, committer_tz=np.int64)
-        raw = _stream_log(path, args, _LOG_NAMES, dtype, allow_unborn=None if all_refs else rev)
+        raw = _stream_git(path, args, lambda out: _read_nul_table(out, _LOG_NAMES, _LOG_DTYPES),
+                          allow_unborn=unborn)
         if raw is None or len(raw) == 0:
             return _empty_commits(stats)
         return _finish_commits(raw)
-
-    raw = _stream_log(path, args, _LOG_NAMES, str, allow_unborn=None if all_refs else rev)
-    if raw is None or len(raw) == 0:
+    parsed = _stream_git(path, args, _consume_numstat, allow_unborn=unborn)
+    if parsed is None or len(parsed[0]) == 0:
         return _empty_commits(stats)
-    # a commit's header row has all fields; a numstat row has only the first ("3<TAB>1<TAB>path")
-    is_header = (raw["author_time"] != "").to_numpy()
-    owner_all = np.cumsum(is_header) - 1
-    heads = raw.loc[is_header].reset_index(drop=True)
+    heads, files, ins, dels = parsed
     frame = _finish_commits(heads)
-    numstat = ~is_header
-    files, ins, dels = _numstat_totals(raw["sha"].loc[numstat], owner_all[numstat], len(heads))
     frame["files"] = files
     frame["insertions"] = ins
     frame["deletions"] = dels
@@ -423,58 +468,153 @@ def release_tags(repo: RepoLike, pattern: str | None = "v*") -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------------------
 # lead times: one walk of the commit graph for all tags
 # ----------------------------------------------------------------------------------------------------------
-_GRAPH_NAMES = ["sha", "parents", "committed", "subject"]
-
-
 @dataclass
 class _Released:
     """The commit graph read once, with each commit's first release (index into ``tags``, -1 if none)."""
 
     tags: pd.DataFrame
-    graph: pd.DataFrame  # sha, parents (text), committed (int seconds), subject
-    owner: np.ndarray  # per graph row: index of the releasing tag in ``tags`` or -1
-    row_of: dict[str, int]
+    shas: list[str]  # newest first, as git rev-list lists them
+    first: list[int]  # per row: the first parent's row, or -1 (a root commit, or past a shallow boundary)
+    second: list[int]  # per row: the second parent's row (merges), or -1
+    more: dict[int, list[int]]  # rows of octopus merges: their third and later parents
+    committed: np.ndarray  # per row: committer time, unix seconds
+    owner: np.ndarray  # per row: index of the releasing tag in ``tags`` or -1
+    graph: _Graph
+
+    def rows(self, shas: Sequence[str]) -> np.ndarray:
+        """The rows of ``shas`` (-1 for a commit not in the graph)."""
+        return self.graph.rows(shas)
+
+
+@dataclass
+class _Graph:
+    """``git rev-list --timestamp --parents`` output as arrays (row order: git's, newest first)."""
+
+    shas: np.ndarray  # fixed-width bytes (S40, or S64 in a SHA-256 repository)
+    committed: np.ndarray  # int64 unix seconds
+    parents: list[np.ndarray]  # parents[j][row]: the row of the row's j-th parent, or -1
+
+    def rows(self, wanted: Sequence[str]) -> np.ndarray:
+        """The rows of the commits named in ``wanted`` (-1 where a commit is not in the graph)."""
+        if len(self.shas) == 0 or len(wanted) == 0:
+            return np.full(len(wanted), -1, dtype=np.int64)
+        order = np.argsort(self.shas, kind="stable")
+        ordered = self.shas[order]
+        names = np.array([w.encode() for w in wanted], dtype=self.shas.dtype)
+        pos = np.minimum(np.searchsorted(ordered, names), len(ordered) - 1)
+        return np.where(ordered[pos] == names, order[pos], -1).astype(np.int64)
+
+
+def _consume_rev_list(stream: IO[bytes]) -> _Graph:
+    """Parse ``<committer time> <sha> <parent sha>...`` lines with NumPy (no Python object per commit)."""
+    data = stream.read()
+    if not data:
+        return _Graph(np.zeros(0, "S40"), np.zeros(0, np.int64), [])
+    try:
+        return _rev_list_numpy(data)
+    except ValueError:  # an unexpected layout: take the slow, simple road
+        return _rev_list_python(data)
+
+
+def _rev_list_numpy(data: bytes) -> _Graph:
+    buf = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    if len(ends) == 0 or ends[-1] != len(buf) - 1:
+        raise ValueError("output does not end with a newline")
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    spaces = np.flatnonzero(buf == 32)
+    if len(spaces) == 0:
+        raise ValueError("no spaces")
+    first_space = spaces[np.minimum(np.searchsorted(spaces, starts), len(spaces) - 1)]
+    if (first_space <= starts).any() or (first_space >= ends).any():
+        raise ValueError("a line without a timestamp and a name")
+    first_name = data[int(first_space[0]) + 1:int(ends[0])].split(b" ")[0]
+    width = len(first_name)
+    if width not in (40, 64):
+        raise ValueError(f"unexpected object name width {width}")
+    sha_at = first_space + 1
+    tail = ends - (sha_at + width)  # 0, or (width + 1) per parent
+    if (tail < 0).any() or (tail % (width + 1)).any():
+        raise ValueError("unexpected line layout")
+    n_parents = tail // (width + 1)
+    # timestamps: digits between the line start and the first space (widths grouped, usually one)
+    digits = first_space - starts
+    committed = np.zeros(len(starts), dtype=np.int64)
+    for w in np.unique(digits).tolist():
+        rows = np.flatnonzero(digits == w)
+        block = buf[starts[rows, None] + np.arange(w)].astype(np.int64) - 48
+        if (block < 0).any() or (block > 9).any():
+            raise ValueError("timestamp is not a number")
+        committed[rows] = block @ (10 ** np.arange(w - 1, -1, -1, dtype=np.int64))
+    offsets = np.arange(width)
+    kind = f"S{width}"
+    shas = np.ascontiguousarray(buf[sha_at[:, None] + offsets]).view(kind).ravel()
+    order = np.argsort(shas, kind="stable")
+    ordered = shas[order]
+    parents: list[np.ndarray] = []
+    for j in range(int(n_parents.max(initial=0))):
+        has = np.flatnonzero(n_parents > j)
+        at = sha_at[has] + width + 1 + j * (width + 1)
+        wanted = np.ascontiguousarray(buf[at[:, None] + offsets]).view(kind).ravel()
+        pos = np.minimum(np.searchsorted(ordered, wanted), len(ordered) - 1)
+        found = ordered[pos] == wanted
+        col = np.full(len(starts), -1, dtype=np.int64)
+        col[has[found]] = order[pos[found]]  # parents outside the graph (a shallow clone) stay -1
+        parents.append(col)
+    return _Graph(shas, committed, parents)
+
+
+def _rev_list_python(data: bytes) -> _Graph:
+    rows = [line.split(" ") for line in data.decode("ascii").splitlines()]
+    row_of = {r[1]: i for i, r in enumerate(rows)}
+    width = max((len(r) - 2 for r in rows), default=0)
+    parents = [np.array([row_of.get(r[2 + j], -1) if len(r) > 2 + j else -1 for r in rows], dtype=np.int64)
+               for j in range(width)]
+    shas = np.array([r[1].encode() for r in rows])
+    return _Graph(shas, np.array([int(r[0]) for r in rows], dtype=np.int64), parents)
 
 
 def _release_graph(path: Path, pattern: str | None, rev: str) -> _Released:
     tags = release_tags(path, pattern)
-    args = ["log", "--no-color", "--format=%H%x00%P%x00%ct%x00%s"]
-    dtype = {"sha": str, "parents": str, "committed": np.int64, "subject": str}
-    heads = [rev] if _has_commit(path, rev) else []
-    if not heads and not _is_unborn(path, rev):
-        raise _git_error(path, ["log", rev], 128, f"fatal: bad revision '{rev}'")
-    revs = heads + tags["sha"].tolist()
-    if revs:
-        graph = _stream_log(path, [*args, "--stdin", "--"], _GRAPH_NAMES, dtype, stdin_revs=revs)
-        assert graph is not None
-    else:
-        graph = pd.DataFrame({"sha": pd.Series(dtype="str"), "parents": pd.Series(dtype="str"),
-                              "committed": pd.Series(dtype="int64"), "subject": pd.Series(dtype="str")})
-    shas = graph["sha"].tolist()
-    row_of = {s: i for i, s in enumerate(shas)}
-    owner = np.full(len(shas), -1, dtype=np.int64)
-    if len(tags):
-        owner_list = owner.tolist()
-        parents_text = graph["parents"].tolist()
-        parent_rows: list[list[int] | None] = [None] * len(shas)
-        for t, tag_sha in enumerate(tags["sha"].tolist()):  # tags are sorted by deployed_at
-            start = row_of.get(tag_sha)
-            if start is None or owner_list[start] != -1:
-                continue  # already shipped by an earlier tag: this tag ships nothing new
-            owner_list[start] = t
-            stack = [start]
-            while stack:
-                c = stack.pop()
-                ps = parent_rows[c]
-                if ps is None:
-                    ps = [row_of[p] for p in parents_text[c].split() if p in row_of]  # shallow clones
-                    parent_rows[c] = ps
-                for p in ps:
-                    if owner_list[p] == -1:  # an assigned commit's ancestors are all assigned: stop there
-                        owner_list[p] = t
-                        stack.append(p)
-        owner = np.asarray(owner_list, dtype=np.int64)
-    return _Released(tags=tags, graph=graph, owner=owner, row_of=row_of)
+    graph = _Graph(np.zeros(0, "S40"), np.zeros(0, np.int64), [])
+    # rev-list answers from the commit-graph file when the repository has one (git gc writes it): it need not
+    # inflate a single commit object, unlike `git log --format=...`
+    args = ["rev-list", "--timestamp", "--parents", "--stdin", "--"]
+    read = _stream_git(path, args, _consume_rev_list, stdin_revs=[rev, *tags["sha"]], allow_unborn=rev)
+    if read is None and len(tags):  # HEAD of a repository whose current branch has no commit yet
+        read = _stream_git(path, args, _consume_rev_list, stdin_revs=tags["sha"].tolist())
+    if read is not None:
+        graph = read
+    shas: list[str] = graph.shas.astype(str).tolist()
+    first = graph.parents[0].tolist() if graph.parents else [-1] * len(shas)
+    second = graph.parents[1].tolist() if len(graph.parents) > 1 else [-1] * len(shas)
+    more: dict[int, list[int]] = {}  # octopus merges: the third parent on
+    for col in graph.parents[2:]:
+        for row in np.flatnonzero(col >= 0).tolist():
+            more.setdefault(row, []).append(int(col[row]))
+    owner = [-1] * len(shas)
+    for t, start in enumerate(graph.rows(tags["sha"].tolist()).tolist()):  # tags: by deployed_at
+        if start < 0 or owner[start] != -1:
+            continue  # already shipped by an earlier tag: this tag ships nothing new
+        owner[start] = t
+        stack = [start]
+        while stack:
+            c = stack.pop()
+            # an assigned commit's ancestors are all assigned already: the walk stops there
+            p = first[c]
+            if p >= 0 and owner[p] == -1:
+                owner[p] = t
+                stack.append(p)
+            p = second[c]
+            if p >= 0 and owner[p] == -1:
+                owner[p] = t
+                stack.append(p)
+            for p in more.get(c, ()):
+                if owner[p] == -1:
+                    owner[p] = t
+                    stack.append(p)
+    return _Released(tags=tags, shas=shas, first=first, second=second, more=more,
+                     committed=graph.committed, owner=np.asarray(owner, dtype=np.int64), graph=graph)
 
 
 def lead_times(repo: RepoLike, pattern: str | None = "v*", rev: str = "HEAD") -> pd.DataFrame:
@@ -483,9 +623,9 @@ def lead_times(repo: RepoLike, pattern: str | None = "v*", rev: str = "HEAD") ->
     Columns: ``sha``, ``committed_at`` (committer date, UTC), ``tag`` (str; missing for commits not released
     yet), ``deployed_at`` (UTC or NaT), ``lead_time`` (timedelta64[ns] or NaT), newest commit first.
 
-    The commits are those reachable from ``rev`` or from any matching tag (a tag on a maintenance branch that
-    HEAD does not contain is still a deployment). The graph is read by one ``git log <rev> <tags>`` call and
-    walked once in memory: tags are taken in ``deployed_at`` order and each claims its not-yet-claimed
+    The commits are those reachable from ``rev`` or from any matching tag (a tag on a maintenance branch
+    that HEAD does not contain is still a deployment). The graph is read by one ``git rev-list <rev> <tags>``
+    call and walked once in memory: tags are taken in ``deployed_at`` order and each claims its unclaimed
     ancestors, stopping at claimed commits (whose ancestors are all claimed already), so overlapping ranges on
     maintenance branches give each commit to the first deployment that shipped it.
 
@@ -506,7 +646,7 @@ def _lead_frame(rel: _Released) -> pd.DataFrame:
     released = owner >= 0
     tag_names = rel.tags["tag"].to_numpy(dtype=object)
     tag_times = rel.tags["deployed_at"].to_numpy(dtype="datetime64[ns]")
-    committed = _utc(rel.graph["committed"].to_numpy())
+    committed = _utc(rel.committed)
     tag_col = np.full(len(owner), np.nan, dtype=object)
     deployed = np.full(len(owner), np.datetime64("NaT"), dtype="datetime64[ns]")
     if released.any():
@@ -514,7 +654,7 @@ def _lead_frame(rel: _Released) -> pd.DataFrame:
         deployed[released] = tag_times[owner[released]]
     deployed_s = pd.Series(deployed).dt.tz_localize("UTC").astype(_UTC_NS)
     frame = pd.DataFrame({
-        "sha": pd.Series(rel.graph["sha"].to_numpy(), dtype="str"),
+        "sha": pd.Series(rel.shas, dtype="str"),
         "committed_at": committed,
         "tag": pd.Series(tag_col, dtype="str"),
         "deployed_at": deployed_s,
@@ -535,32 +675,33 @@ _REVERT_BODY = "This reverts commit"
 
 def _remediating_rows(path: Path, rel: _Released) -> np.ndarray:
     """Per graph row: does this commit remediate (revert or hotfix) in the deployment that first ships it?"""
-    graph, owner = rel.graph, rel.owner
-    n = len(graph)
+    n = len(rel.shas)
+    remediates = np.zeros(n, dtype=bool)
     if n == 0 or len(rel.tags) == 0:
-        return np.zeros(n, dtype=bool)
-    subject = graph["subject"].astype("str")
-    merge = graph["parents"].str.contains(" ", regex=False).to_numpy(dtype=bool)
-    revert = np.array(subject.str.startswith('Revert "'), dtype=bool)  # a writable copy
-    # `git revert` writes "This reverts commit <sha>." in the body: one more walk finds every such commit
-    revs = rel.tags["sha"].tolist()
-    body = _git(path, ["log", "--format=%H", "--fixed-strings", f"--grep={_REVERT_BODY}", "--stdin", "--"],
-                input="\n".join(revs) + "\n").stdout.split()
-    for sha in body:
-        row = rel.row_of.get(sha)
-        if row is not None:
-            revert[row] = True
-    hotfix_word = subject.str.contains("hotfix", case=False, regex=False).to_numpy(dtype=bool)
-    hotfix = hotfix_word & ~merge
-    # a merge of a hotfix/ branch counts when the branch it merges ships for the first time with it
-    # (the later merge-back of an already released hotfix into develop remediates nothing)
-    branch_merge = merge & subject.str.contains("hotfix/", case=False, regex=False).to_numpy(dtype=bool)
-    parents_text = graph["parents"].to_numpy(dtype=object)
-    for row in np.flatnonzero(branch_merge).tolist():
-        tip = rel.row_of.get(parents_text[row].split()[1])
-        if tip is not None and owner[tip] != owner[row]:
-            branch_merge[row] = False
-    return revert | hotfix | branch_merge
+        return remediates
+    # one walk over every released commit; git's grep finds the candidates, the exact rule is applied below
+    fmt = "--format=%x1e%H%x00%s%x00%b"
+    args = ["log", "--no-color", fmt, "--regexp-ignore-case", "--fixed-strings",
+            "--grep=Revert", f"--grep={_REVERT_BODY}", "--grep=hotfix", "--stdin", "--"]
+    out = _git(path, args, input="\n".join(rel.tags["sha"].tolist()) + "\n").stdout
+    owner = rel.owner
+    records = [(record.split("\x00", 2) + ["", ""])[:3] for record in out.split("\x1e")[1:]]
+    found = rel.rows([r[0] for r in records]).tolist()
+    for (_, subject, body), row in zip(records, found, strict=True):
+        if row < 0 or owner[row] < 0:
+            continue
+        merge = rel.second[row] >= 0 or row in rel.more
+        low = subject.lower()
+        if subject.startswith('Revert "') or _REVERT_BODY in body:
+            remediates[row] = True
+        elif not merge and "hotfix" in low:
+            remediates[row] = True
+        elif merge and "hotfix/" in low:
+            # a merge of a hotfix/ branch counts when the branch it merges ships for the first time with it
+            # (the later merge-back of an already released hotfix into develop remediates nothing)
+            tip = rel.second[row]
+            remediates[row] = tip < 0 or bool(owner[tip] == owner[row])
+    return remediates
 
 
 def _deployments_from(path: Path, rel: _Released, lead: pd.DataFrame) -> pd.DataFrame:

@@ -525,3 +525,45 @@ def test_tier_rejects_unknown_metrics_wrong_units_and_missing_values() -> None:
         gitmetrics.tier("failed_deployment_recovery_time", pd.NaT)
     with pytest.raises(ValueError, match="negative"):
         gitmetrics.tier("change_lead_time", pd.Timedelta(hours=-1))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# internals that carry the speed: the NumPy rev-list parser must agree with the plain one
+# ---------------------------------------------------------------------------------------------------------
+def test_rev_list_parsers_agree_and_handle_octopus_merges() -> None:
+    steps = [Branch("a"), C("feat: a"), Switch("main"), Branch("b"), C("feat: b"), Switch("main"),
+             Branch("c"), C("feat: c"), Switch("main"), C("feat: main")]
+    with git.scratch_repo(steps) as repo:
+        repo.clock.advance("1h")
+        repo.git("merge", "-q", "--no-ff", "-m", "Merge branches a, b and c", "a", "b", "c", who="dave")
+        repo.tag("v1.0.0")
+        out = repo.git("rev-list", "--timestamp", "--parents", "HEAD").encode()
+        lead = gitmetrics.lead_times(repo.path)
+        log = gitmetrics.commits(repo.path)
+    fast = gitmetrics._rev_list_numpy(out)
+    slow = gitmetrics._rev_list_python(out)
+    assert fast.shas.tolist() == slow.shas.tolist() and len(fast.shas) == 6
+    assert fast.committed.tolist() == slow.committed.tolist()
+    assert [p.tolist() for p in fast.parents] == [p.tolist() for p in slow.parents]
+    assert len(fast.parents) == 4  # the octopus merge has four parents
+    assert (lead["tag"] == "v1.0.0").all() and set(lead["sha"]) == set(log["sha"])
+    assert log["is_merge"].iloc[0] and len(log["parents"].iloc[0]) == 4
+    assert fast.rows([log["sha"].iloc[0], "0" * 40]).tolist() == [0, -1]
+
+
+def test_rev_list_numpy_parser_falls_back_on_unexpected_layouts() -> None:
+    old = b"999999999 " + b"a" * 40 + b"\n" + b"1000000000 " + b"b" * 40 + b" " + b"a" * 40 + b"\n"
+    fast = gitmetrics._rev_list_numpy(old)  # 9- and 10-digit timestamps (before and after September 2001)
+    assert fast.committed.tolist() == [999999999, 1000000000] and fast.parents[0].tolist() == [-1, 0]
+    with pytest.raises(ValueError):
+        gitmetrics._rev_list_numpy(b"12 short-name\n")
+    graph = gitmetrics._consume_rev_list(_Stream(b"12 short-name\n"))
+    assert graph.shas.tolist() == [b"short-name"] and graph.committed.tolist() == [12]
+
+
+class _Stream:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self) -> bytes:
+        return self.data
