@@ -34,7 +34,7 @@ log = logging.getLogger("autograder")
 #: nbgrader's own (chatty) log; shown with ``--verbose``, always appended to ``<root>/.nbgrader.log``.
 nblog = logging.getLogger("autograder.nbgrader")
 nblog.propagate = False
-nblog.setLevel(logging.DEBUG)
+nblog.setLevel(logging.INFO)
 
 NBGRADER_LOG = ".nbgrader.log"
 

@@ -40,6 +40,16 @@ def hidden_lines(source: str) -> list[str]:
     return out
 
 
+def secret_lines(sources: list[str]) -> list[str]:
+    """Hidden-block lines of a notebook (cell ``sources``) that appear nowhere else in it.
+
+    A hidden line that is also in a visible cell (``runs-on: ubuntu-latest``) is not a secret.
+    """
+    block = hidden_block_re()
+    visible = "\n".join(block.sub("", s) for s in sources)
+    return sorted({ln for s in sources for ln in hidden_lines(s) if ln not in visible})
+
+
 def _status_text(cell_status: str, error_type: str | None) -> str:
     if cell_status == "passed":
         return "passed"
@@ -82,9 +92,7 @@ def summary_markdown(result: GradeResult) -> str:
 def redact(nb: NotebookNode, result: GradeResult) -> NotebookNode:
     """Remove hidden test code and hidden outputs from an autograded notebook (in place), add the summary."""
     by_id = {c.grade_id: c for c in result.cells}
-    secret: list[str] = []
-    for cell in nb.cells:
-        secret += hidden_lines(cell.get("source", ""))
+    secret = secret_lines([cell.get("source", "") for cell in nb.cells])
     block = hidden_block_re()
     for cell in nb.cells:
         source = cell.get("source", "")

@@ -60,3 +60,57 @@ def course(course_root: Path):
     from autograder.course import Course
 
     return Course(course_root, timeout=FIXTURE_TIMEOUT)
+
+
+def source_notebooks() -> list[Path]:
+    """Every ``source/week*/*.ipynb`` of the course (collected at import time for parametrization)."""
+    return sorted((REPO / "source").glob("week*/*.ipynb"))
+
+
+def source_weeks() -> list[str]:
+    return sorted({p.parent.name for p in source_notebooks()})
+
+
+class Releases:
+    """One temporary course holding every ``source/`` week, each released on first use (then cached)."""
+
+    def __init__(self, root: Path) -> None:
+        from autograder.course import Course, copy_source
+
+        copy_source(REPO, root, source_weeks())
+        self.course = Course(root)
+        self._done: dict[str, Exception | None] = {}
+
+    def release(self, week: str):
+        """Release ``week`` (once); re-raise its release error for every test that needs it."""
+        if week not in self._done:
+            try:
+                self.course.release(week)
+                self._done[week] = None
+            except Exception as exc:  # noqa: BLE001 - reported to each test that uses the week
+                self._done[week] = exc
+        error = self._done[week]
+        if error is not None:
+            raise error
+        return self.course
+
+
+@pytest.fixture(scope="session")
+def releases(tmp_path_factory: pytest.TempPathFactory) -> Releases:
+    """Shared by the session: never modify ``source/`` or ``notebooks/`` in it; grade under your own ids."""
+    return Releases(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="session")
+def selfchecks(releases: Releases):
+    """``selfchecks(week)`` -> the (cached) :class:`autograder.selfcheck.SelfCheck` of that week."""
+    from autograder.selfcheck import check_released
+
+    cache: dict = {}
+
+    def get(week: str):
+        if week not in cache:
+            cache[week] = check_released(releases.release(week), week)
+        return cache[week]
+
+    return get
