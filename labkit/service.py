@@ -449,6 +449,9 @@ def _spawn(module: str, config: Mapping[str, Any], *, port: int, what: str) -> _
     chosen = int(sock.getsockname()[1])
     stderr: IO[bytes] = tempfile.TemporaryFile(prefix="labkit-svc-")  # noqa: SIM115 - closed by _Child.stop
     env = dict(os.environ)
+    # the child must import this same labkit, even when the parent found it through the working directory
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
     env.update(
         {
             _ENV_CONFIG: json.dumps(dict(config)),
