@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .course import AutograderError, Course, check_assignment, log, nblog
+from .grade import default_jobs
 
 EPILOG = """\
 typical term:
@@ -118,7 +119,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from .grade import grade
 
     course = _course(args)
-    results = grade(course, check_assignment(args.assignment), args.student or None)
+    results = grade(course, check_assignment(args.assignment), args.student or None, jobs=args.jobs)
     failed = [r.student for r in results if r.error]
     log.info(
         "grade %s: %d graded, %d failed%s",
@@ -162,7 +163,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import demo, read_roster
 
     repo = Path(args.repo)
-    report = demo(repo, Path(args.course_dir), timeout=args.timeout)
+    report = demo(repo, Path(args.course_dir), timeout=args.timeout, jobs=args.jobs)
     roster = list(read_roster(repo / "samples" / "students.csv"))
     print("\nScores (student x week; * = see notes)\n")
     print(report.table(roster))
@@ -258,6 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("assignment", metavar="weekNN")
     p.add_argument("--student", action="append", metavar="S", help="only this student (repeatable)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        metavar="N",
+        help=f"students graded in parallel (default: {default_jobs()}, one per core up to 4)",
+    )
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser(
@@ -297,6 +305,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--repo", default=".", metavar="DIR", help="repository with source/ and samples/ (default: .)"
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        metavar="N",
+        help=f"students graded in parallel (default: {default_jobs()})",
     )
     p.set_defaults(func=cmd_demo)
 

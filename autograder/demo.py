@@ -17,7 +17,7 @@ from .collect import collect, read_roster
 from .course import AutograderError, Course, copy_source, log
 from .export import export
 from .feedback import feedback
-from .grade import grade
+from .grade import default_jobs, grade
 from .ids import ASSIGNMENT_RE
 from .selfcheck import format_table
 
@@ -50,7 +50,9 @@ def sample_weeks(repo: Path) -> list[Path]:
     return sorted(p for p in base.iterdir() if p.is_dir() and ASSIGNMENT_RE.match(p.name))
 
 
-def run_week(course: Course, folder: Path, roster: dict[str, dict[str, str]]) -> dict[str, Outcome]:
+def run_week(
+    course: Course, folder: Path, roster: dict[str, dict[str, str]], *, jobs: int | None = None
+) -> dict[str, Outcome]:
     """Collect, grade and give feedback on one ``samples/weekNN`` folder; outcomes by student."""
     assignment = folder.name
     report = collect(course, assignment, folder, roster, ignore=frozenset({EXPECTED}))
@@ -60,7 +62,7 @@ def run_week(course: Course, folder: Path, roster: dict[str, dict[str, str]]) ->
         if key not in outcomes:  # a student's first problem is their outcome
             outcomes[key] = Outcome(key, assignment, error=err.reason)
     if report.collected:
-        for r in grade(course, assignment, list(report.collected)):
+        for r in grade(course, assignment, list(report.collected), jobs=jobs or default_jobs()):
             outcomes[r.student] = Outcome(
                 r.student, assignment, r.score, r.max_score, r.error, tuple(r.notes)
             )
@@ -163,7 +165,9 @@ class DemoReport:
         return lines
 
 
-def demo(repo: str | Path, course_dir: str | Path, *, timeout: int | None = None) -> DemoReport:
+def demo(
+    repo: str | Path, course_dir: str | Path, *, timeout: int | None = None, jobs: int | None = None
+) -> DemoReport:
     repo, course_dir = Path(repo).resolve(), Path(course_dir).resolve()
     weeks_with_source = (
         sorted(p.name for p in (repo / "source").iterdir() if p.is_dir() and ASSIGNMENT_RE.match(p.name))
@@ -186,7 +190,7 @@ def demo(repo: str | Path, course_dir: str | Path, *, timeout: int | None = None
             problems.append(f"samples/{folder.name} has no source/{folder.name} to grade against")
             continue
         log.info("demo: %s — collect, grade, feedback", folder.name)
-        outcomes[folder.name] = run_week(course, folder, roster)
+        outcomes[folder.name] = run_week(course, folder, roster, jobs=jobs)
         problems += compare(folder.name, load_expected(folder), outcomes[folder.name])
     csv_path = export(course, course_dir / "grades.csv")
     return DemoReport(outcomes, problems, csv_path)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from . import config as cfg
 from .course import AutograderError, Course, GradeResult, check_assignment, log
@@ -24,8 +27,40 @@ def describe(result: GradeResult) -> str:
     return text
 
 
-def grade(course: Course, assignment: str, students: Iterable[str] | None = None) -> list[GradeResult]:
+def _grade_one(course: Course, assignment: str, student: str) -> GradeResult:
+    try:
+        return course.autograde(assignment, student)
+    except AutograderError as exc:
+        return GradeResult(student=student, assignment=assignment, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - one student's crash must not stop the batch
+        return GradeResult(student=student, assignment=assignment, error=f"{type(exc).__name__}: {exc}")
+
+
+def _worker(root: str, timeout: int, assignment: str, student: str) -> GradeResult:
+    """Runs in a fresh (spawned) process: nbgrader changes the working directory while it converts."""
+    return _grade_one(Course(root, timeout=timeout), assignment, student)
+
+
+def _report(course: Course, result: GradeResult, n: int, total: int) -> None:
+    level = log.warning if (result.error or result.notes) else log.info
+    level("grade %s [%d/%d] %s: %s", result.assignment, n, total, result.student, describe(result))
+    for cell in result.cells:
+        if cell.status == "timeout":
+            log.warning("  %s ran longer than %d s and was stopped (scored 0)", cell.grade_id, course.timeout)
+
+
+def default_jobs() -> int:
+    """Parallel graders: one per core, at most 4 (each runs a kernel; the gradebook is one sqlite file)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def grade(
+    course: Course, assignment: str, students: Iterable[str] | None = None, *, jobs: int = 1
+) -> list[GradeResult]:
+    """Autograde ``students`` (default: everyone in ``submitted/*/<assignment>``), ``jobs`` at a time."""
     check_assignment(assignment)
+    if jobs < 1:
+        raise AutograderError(f"--jobs must be at least 1, found {jobs}")
     course.released_notebooks(assignment)  # a clear error when the week was never released
     todo = sorted(students) if students is not None else submitted_students(course, assignment)
     if not todo:
@@ -33,20 +68,25 @@ def grade(course: Course, assignment: str, students: Iterable[str] | None = None
             f"no submissions for {assignment} in {course.root / cfg.SUBMITTED_DIR}; "
             f"run: python -m autograder collect {assignment} FOLDER"
         )
-    results = []
-    for n, student in enumerate(todo, start=1):
-        try:
-            result = course.autograde(assignment, student)
-        except AutograderError as exc:
-            result = GradeResult(student=student, assignment=assignment, error=str(exc))
-        except Exception as exc:  # noqa: BLE001 - one student's crash must not stop the batch
-            result = GradeResult(student=student, assignment=assignment, error=f"{type(exc).__name__}: {exc}")
-        results.append(result)
-        level = log.warning if (result.error or result.notes) else log.info
-        level("grade %s [%d/%d] %s: %s", assignment, n, len(todo), student, describe(result))
-        for cell in result.cells:
-            if cell.status == "timeout":
-                log.warning(
-                    "  %s ran longer than %d s and was stopped (scored 0)", cell.grade_id, course.timeout
-                )
-    return results
+    results: dict[str, GradeResult] = {}
+    if jobs == 1 or len(todo) == 1:
+        for n, student in enumerate(todo, start=1):
+            results[student] = _grade_one(course, assignment, student)
+            _report(course, results[student], n, len(todo))
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx) as pool:
+            futures = {pool.submit(_worker, str(course.root), course.timeout, assignment, s): s for s in todo}
+            for n, future in enumerate(as_completed(futures), start=1):
+                student = futures[future]
+                try:
+                    results[student] = future.result()
+                except Exception as exc:  # noqa: BLE001 - a dead worker is one student's failure
+                    results[student] = GradeResult(student, assignment, error=f"{type(exc).__name__}: {exc}")
+                _report(course, results[student], n, len(todo))
+        # two graders writing the gradebook at once can meet a lock: grade those again, alone
+        for student in [s for s, r in results.items() if r.error and "database is locked" in r.error]:
+            log.info("grade %s %s: gradebook was busy, grading again", assignment, student)
+            results[student] = _grade_one(course, assignment, student)
+            _report(course, results[student], len(todo), len(todo))
+    return [results[s] for s in todo]

@@ -58,7 +58,7 @@ def graded(
     write_submission(nb, sub / "carol/week90/week90_fixture.ipynb")
     write_submission(fill("week90", variants["loop"], root=root), sub / "erin/week90/week90_fixture.ipynb")
     (sub / "fay/week90").mkdir(parents=True)
-    results = {r.student: r for r in grade(course, "week90")}
+    results = {r.student: r for r in grade(course, "week90", jobs=2)}  # the parallel path
     return course, results
 
 
@@ -106,6 +106,8 @@ def test_missing_notebook_is_an_error_not_a_crash(graded) -> None:
 def test_grade_without_submissions_says_what_to_do(course: Course) -> None:
     with pytest.raises(AutograderError, match="collect week90"):
         grade(course, "week90")
+    with pytest.raises(AutograderError, match="at least 1"):
+        grade(course, "week90", jobs=0)
 
 
 def test_grade_cli_single_student_exit_code(graded, capsys: pytest.CaptureFixture[str]) -> None:
