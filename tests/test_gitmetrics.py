@@ -567,3 +567,29 @@ class _Stream:
 
     def read(self) -> bytes:
         return self.data
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the benchmark's generated repository (no timings here: benchmarks/ measures them)
+# ---------------------------------------------------------------------------------------------------------
+def test_benchmark_repository_generator_and_gitpython_agree_with_commits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    from benchmarks import bench_gitmetrics as bench
+
+    spec = bench.RepoSpec(commits=400, tags=8, files=50, seed=5)
+    repo = bench.build_repo(spec, tmp_path, quiet=True)
+    assert bench.build_repo(spec, tmp_path, quiet=True) == repo  # cached
+    assert (repo / "objects" / "info" / "commit-graph").exists()
+    log = gitmetrics.commits(repo, stats=True)
+    tags = gitmetrics.release_tags(repo)
+    lead = gitmetrics.lead_times(repo)
+    assert len(log) == 400 and len(tags) == 8
+    assert log["is_merge"].sum() > 20 and log["author_tz"].nunique() == 5
+    assert (log.loc[~log["is_merge"], "files"] >= 1).all() and log["insertions"].sum() > 400
+    assert tags["has_tagger_date"].all() and tags["on_head"].all()
+    assert lead["tag"].notna().sum() == (lead["committed_at"] <= tags["deployed_at"].max()).sum()
+    theirs = bench.gitpython_frame(repo)
+    pd.testing.assert_frame_equal(theirs, log[list(gitmetrics.COMMIT_COLUMNS)], check_dtype=False)
+    bench.raw_git_log(repo)
+    bench.raw_git_log(repo, stats=True)
