@@ -1,10 +1,18 @@
 """A repository's history as pandas frames, and the DORA software delivery metrics computed from it.
 
-Every reader runs **one** streamed ``git`` subprocess per question (``git log``, ``git for-each-ref``) and
-hands its output straight to pandas' C parser: fields are separated by NUL bytes (``%x00``), which can appear
-in no name, e-mail or subject, so no quoting rules are needed and no Python object is made per commit. That is
-why this module does not use GitPython's ``Repo.iter_commits`` (one Python object and several attribute
-look-ups per commit, and one ``git diff`` subprocess per commit for ``commit.stats``): see ``BENCHMARKS.md``.
+Every reader runs **one** streamed ``git`` subprocess per question and parses its output in bulk, with no
+Python object made per commit beyond the strings a frame must hold:
+
+* :func:`commits` reads ``git log`` with NUL-separated fields (``%x00`` can appear in no name, e-mail or
+  subject, so no quoting rules are needed) straight into pandas' C parser while git is still writing;
+  ``stats=True`` adds ``--numstat`` to the same call and sums it per commit as the lines arrive;
+* :func:`lead_times` and the DORA functions read the commit graph once with ``git rev-list --timestamp
+  --parents`` (answered from the commit-graph file that ``git gc`` writes, without inflating any commit),
+  parse it with NumPy, and walk it once in memory for all release tags.
+
+That is why this module does not use GitPython's ``Repo.iter_commits`` (one Python object and several
+attribute look-ups per commit, parsed in Python) nor ``commit.stats`` (one ``git diff`` per commit): see the
+gitmetrics section of ``BENCHMARKS.md`` for the measured ratios.
 
 Any repository can be read, including one you did not make with :mod:`labkit.git`; git runs without a pager,
 in the C locale, and with the few configuration keys that would change its output (signatures, rename
@@ -424,7 +432,11 @@ def release_tags(repo: RepoLike, pattern: str | None = "v*") -> pd.DataFrame:
     >>> tags[["tag", "has_tagger_date", "on_head"]].values.tolist()
     [['v1.0.0', True, True], ['v1.1.0', False, True]]
     """
-    path = _repo_path(repo)
+    return _release_tags(_repo_path(repo), pattern, reachability=True)
+
+
+def _release_tags(path: Path, pattern: str | None, *, reachability: bool) -> pd.DataFrame:
+    """:func:`release_tags`; without ``reachability`` ``on_head`` is left False and git runs only once."""
     refs = _tag_refs(pattern)
     out = _git(path, ["for-each-ref", f"--format={_TAG_FORMAT}", refs]).stdout
     rows = [line.split("\x00") for line in out.splitlines() if line]
@@ -453,8 +465,11 @@ def release_tags(repo: RepoLike, pattern: str | None = "v*") -> pd.DataFrame:
         return _empty_tags()
     has_tagger = (raw["tagger_date"] != "").to_numpy()
     seconds = np.where(has_tagger, raw["tagger_date"].to_numpy(), commit_date.to_numpy()).astype(np.int64)
-    merged = _git(path, ["for-each-ref", "--merged=HEAD", "--format=%(refname:strip=2)", refs], check=False)
-    on_head_names = set(merged.stdout.splitlines()) if merged.returncode == 0 else set()
+    on_head_names: set[str] = set()
+    if reachability:
+        args = ["for-each-ref", "--merged=HEAD", "--format=%(refname:strip=2)", refs]
+        merged = _git(path, args, check=False)
+        on_head_names = set(merged.stdout.splitlines()) if merged.returncode == 0 else set()
     frame = pd.DataFrame({
         "tag": pd.Series(raw["tag"].to_numpy(), dtype="str"),
         "sha": pd.Series(sha.to_numpy(), dtype="str"),
@@ -575,7 +590,7 @@ def _rev_list_python(data: bytes) -> _Graph:
 
 
 def _release_graph(path: Path, pattern: str | None, rev: str) -> _Released:
-    tags = release_tags(path, pattern)
+    tags = _release_tags(path, pattern, reachability=False)  # on_head is not needed here
     graph = _Graph(np.zeros(0, "S40"), np.zeros(0, np.int64), [])
     # rev-list answers from the commit-graph file when the repository has one (git gc writes it): it need not
     # inflate a single commit object, unlike `git log --format=...`
@@ -1015,7 +1030,8 @@ def dora(repo: RepoLike, pattern: str | None = "v*", since: Any = None, until: A
     * ``tiers`` per metric from :func:`tier` (``None`` when a metric has no value) and ``overall``: the
       weakest tier among them (a team is as fast as its slowest key).
 
-    The history is read once (``git for-each-ref`` ×2, ``git log`` ×2) for all metrics.
+    Git runs three times for all metrics together: ``git for-each-ref`` for the tags, ``git rev-list`` for
+    the graph and ``git log --grep`` for the revert and hotfix candidates.
 
     >>> from labkit import git
     >>> with git.scratch_repo(git.team_history(days=10, seed=4)) as repo:
