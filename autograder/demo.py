@@ -17,7 +17,7 @@ from .collect import collect, read_roster
 from .course import AutograderError, Course, copy_source, log
 from .export import export
 from .feedback import feedback
-from .grade import default_jobs, grade
+from .grade import default_jobs, grade_many
 from .ids import ASSIGNMENT_RE
 from .selfcheck import format_table
 
@@ -54,20 +54,34 @@ def run_week(
     course: Course, folder: Path, roster: dict[str, dict[str, str]], *, jobs: int | None = None
 ) -> dict[str, Outcome]:
     """Collect, grade and give feedback on one ``samples/weekNN`` folder; outcomes by student."""
-    assignment = folder.name
-    report = collect(course, assignment, folder, roster, ignore=frozenset({EXPECTED}))
-    outcomes: dict[str, Outcome] = {}
-    for err in report.errors:
-        key = err.student or err.file
-        if key not in outcomes:  # a student's first problem is their outcome
-            outcomes[key] = Outcome(key, assignment, error=err.reason)
-    if report.collected:
-        for r in grade(course, assignment, list(report.collected), jobs=jobs or default_jobs()):
-            outcomes[r.student] = Outcome(
-                r.student, assignment, r.score, r.max_score, r.error, tuple(r.notes)
-            )
-        feedback(course, assignment, [s for s in report.collected if not outcomes[s].error])
-    return dict(sorted(outcomes.items()))
+    return run_weeks(course, [folder], roster, jobs=jobs)[folder.name]
+
+
+def run_weeks(
+    course: Course, folders: list[Path], roster: dict[str, dict[str, str]], *, jobs: int | None = None
+) -> dict[str, dict[str, Outcome]]:
+    """Collect every ``samples/weekNN`` folder, grade all submissions in one pool, write feedback."""
+    outcomes: dict[str, dict[str, Outcome]] = {}
+    work: list[tuple[str, str]] = []
+    for folder in folders:
+        week = folder.name
+        report = collect(course, week, folder, roster, ignore=frozenset({EXPECTED}))
+        outcomes[week] = {}
+        for err in report.errors:
+            key = err.student or err.file
+            if key not in outcomes[week]:  # a student's first problem is their outcome
+                outcomes[week][key] = Outcome(key, week, error=err.reason)
+        work += [(week, s) for s in sorted(report.collected)]
+    log.info("grading %d submissions of %d weeks", len(work), len(folders))
+    for r in grade_many(course, work, jobs=jobs or default_jobs()):
+        outcomes[r.assignment][r.student] = Outcome(
+            r.student, r.assignment, r.score, r.max_score, r.error, tuple(r.notes)
+        )
+    for week, by_student in outcomes.items():
+        graded = [s for w, s in work if w == week and not by_student[s].error]
+        if graded:
+            feedback(course, week, graded)
+    return {week: dict(sorted(by_student.items())) for week, by_student in outcomes.items()}
 
 
 def load_expected(folder: Path) -> dict[str, dict]:
@@ -183,14 +197,15 @@ def demo(
     log.info("demo: releasing %d weeks into %s", len(weeks_with_source), course_dir)
     for week in weeks_with_source:
         course.release(week)
-    outcomes: dict[str, dict[str, Outcome]] = {}
     problems: list[str] = []
+    folders = []
     for folder in sample_weeks(repo):
-        if folder.name not in weeks_with_source:
+        if folder.name in weeks_with_source:
+            folders.append(folder)
+        else:
             problems.append(f"samples/{folder.name} has no source/{folder.name} to grade against")
-            continue
-        log.info("demo: %s — collect, grade, feedback", folder.name)
-        outcomes[folder.name] = run_week(course, folder, roster, jobs=jobs)
+    outcomes = run_weeks(course, folders, roster, jobs=jobs)
+    for folder in folders:
         problems += compare(folder.name, load_expected(folder), outcomes[folder.name])
     csv_path = export(course, course_dir / "grades.csv")
     return DemoReport(outcomes, problems, csv_path)

@@ -68,25 +68,33 @@ def grade(
             f"no submissions for {assignment} in {course.root / cfg.SUBMITTED_DIR}; "
             f"run: python -m autograder collect {assignment} FOLDER"
         )
-    results: dict[str, GradeResult] = {}
-    if jobs == 1 or len(todo) == 1:
-        for n, student in enumerate(todo, start=1):
-            results[student] = _grade_one(course, assignment, student)
-            _report(course, results[student], n, len(todo))
+    return grade_many(course, [(assignment, s) for s in todo], jobs=jobs)
+
+
+def grade_many(course: Course, work: list[tuple[str, str]], *, jobs: int = 1) -> list[GradeResult]:
+    """Autograde (assignment, student) pairs, ``jobs`` at a time, in one pool (results in input order)."""
+    results: dict[tuple[str, str], GradeResult] = {}
+    total = len(work)
+    if jobs <= 1 or total <= 1:
+        for n, (assignment, student) in enumerate(work, start=1):
+            results[assignment, student] = _grade_one(course, assignment, student)
+            _report(course, results[assignment, student], n, total)
     else:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx) as pool:
-            futures = {pool.submit(_worker, str(course.root), course.timeout, assignment, s): s for s in todo}
+        with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=ctx) as pool:
+            futures = {pool.submit(_worker, str(course.root), course.timeout, a, s): (a, s) for a, s in work}
             for n, future in enumerate(as_completed(futures), start=1):
-                student = futures[future]
+                assignment, student = futures[future]
                 try:
-                    results[student] = future.result()
+                    results[assignment, student] = future.result()
                 except Exception as exc:  # noqa: BLE001 - a dead worker is one student's failure
-                    results[student] = GradeResult(student, assignment, error=f"{type(exc).__name__}: {exc}")
-                _report(course, results[student], n, len(todo))
+                    results[assignment, student] = GradeResult(
+                        student, assignment, error=f"{type(exc).__name__}: {exc}"
+                    )
+                _report(course, results[assignment, student], n, total)
         # two graders writing the gradebook at once can meet a lock: grade those again, alone
-        for student in [s for s, r in results.items() if r.error and "database is locked" in r.error]:
-            log.info("grade %s %s: gradebook was busy, grading again", assignment, student)
-            results[student] = _grade_one(course, assignment, student)
-            _report(course, results[student], len(todo), len(todo))
-    return [results[s] for s in todo]
+        for key in [k for k, r in results.items() if r.error and "database is locked" in r.error]:
+            log.info("grade %s %s: gradebook was busy, grading again", *key)
+            results[key] = _grade_one(course, *key)
+            _report(course, results[key], total, total)
+    return [results[key] for key in work]
