@@ -8,7 +8,8 @@ Run (takes a few minutes the first time, when the repository is generated and ca
 
 What is measured, each best-of-N wall time plus the peak Python heap of one more run (tracemalloc):
 
-* metadata: ``git log --format=<the same format>`` to /dev/null (the raw floor), GitPython's
+* metadata: ``git log --format=<the same format>`` to /dev/null (the raw floor; run alternately with
+  :func:`commits` so that load from other jobs on a shared machine hits both alike), GitPython's
   ``Repo.iter_commits`` reading the same fields into a DataFrame, and :func:`labkit.gitmetrics.commits`;
 * with stats: ``git log --numstat`` (same options) to /dev/null, :func:`commits` with ``stats=True``, and
   GitPython's ``commit.stats`` on a sample of commits (one ``git diff`` per commit: timed per commit and
@@ -41,7 +42,14 @@ import pandas as pd
 from labkit import gitmetrics
 
 try:
-    from benchmarks.harness import Measurement, load_average, machine_facts, markdown_table, measure
+    from benchmarks.harness import (
+        Measurement,
+        load_average,
+        machine_facts,
+        markdown_table,
+        measure,
+        measure_interleaved,
+    )
 except ModuleNotFoundError:  # run as a script: python benchmarks/bench_gitmetrics.py
     from harness import (  # type: ignore[no-redef]
         Measurement,
@@ -49,6 +57,7 @@ except ModuleNotFoundError:  # run as a script: python benchmarks/bench_gitmetri
         machine_facts,
         markdown_table,
         measure,
+        measure_interleaved,
     )
 
 AUTHORS = [  # name, email, minutes east of UTC
@@ -296,15 +305,18 @@ def run(spec: RepoSpec, repeat: int, sample: int, memory: bool = True) -> dict[s
     slow = max(2, repeat // 2)
     load_before = load_average()
 
-    floor = measure("git log --format=… > /dev/null (floor)", lambda: raw_git_log(repo), repeat=repeat,
-                    memory=False)
-    ours = measure("gitmetrics.commits()", lambda: gitmetrics.commits(repo), repeat=repeat, memory=memory)
+    floor_name, ours_name = "git log --format=… > /dev/null (floor)", "gitmetrics.commits()"
+    floor, ours = measure_interleaved({floor_name: lambda: raw_git_log(repo),
+                                       ours_name: lambda: gitmetrics.commits(repo)},
+                                      repeat=repeat, memory=[ours_name] if memory else False)
     gp = measure("GitPython iter_commits → DataFrame", lambda: gitpython_frame(repo), repeat=slow,
                  warmup=0, memory=memory)
-    stats_floor = measure("git log --numstat … > /dev/null (floor)", lambda: raw_git_log(repo, stats=True),
-                          repeat=slow, memory=False)
-    ours_stats = measure("gitmetrics.commits(stats=True)", lambda: gitmetrics.commits(repo, stats=True),
-                         repeat=slow, memory=memory)
+    stats_floor_name = "git log --numstat … > /dev/null (floor)"
+    ours_stats_name = "gitmetrics.commits(stats=True)"
+    stats_floor, ours_stats = measure_interleaved(
+        {stats_floor_name: lambda: raw_git_log(repo, stats=True),
+         ours_stats_name: lambda: gitmetrics.commits(repo, stats=True)},
+        repeat=slow, warmup=0, memory=[ours_stats_name] if memory else False)
     per_commit, sampled = gitpython_stats_per_commit(repo, sample)
     gp_stats = Measurement("GitPython commit.stats (extrapolated)", per_commit * len(frame),
                            per_commit * len(frame), 1, None,
@@ -388,7 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--commits", type=int, default=50_000)
     parser.add_argument("--tags", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=5, help="best of N for the fast measurements")
+    parser.add_argument("--repeat", type=int, default=9,
+                        help="best of N for the fast measurements (half as many for the slow ones)")
     parser.add_argument("--sample", type=int, default=1_000, help="commits for GitPython's commit.stats")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")

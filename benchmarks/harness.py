@@ -74,6 +74,42 @@ def measure(name: str, fn: Callable[[], Any], *, repeat: int = 5, warmup: int = 
     return Measurement(name, times[0], times[len(times) // 2], repeat, peak, note, cpu=min(cpus))
 
 
+def measure_interleaved(candidates: dict[str, Callable[[], Any]], *, repeat: int = 9, warmup: int = 1,
+                        memory: bool | Sequence[str] = True) -> list[Measurement]:
+    """Like :func:`measure` for several candidates, run round-robin (A, B, A, B, ...), so that on a shared
+    machine a burst of load from other jobs hits every candidate alike; the best of ``repeat`` each.
+
+    ``memory`` is True/False for all, or the names of the candidates to trace.
+    """
+    for fn in candidates.values():
+        for _ in range(warmup):
+            fn()
+    walls: dict[str, list[float]] = {name: [] for name in candidates}
+    cpus: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(repeat):
+        for name, fn in candidates.items():
+            gc.collect()
+            before = _cpu()
+            start = time.perf_counter()
+            fn()
+            walls[name].append(time.perf_counter() - start)
+            cpus[name].append(_cpu() - before)
+    out = []
+    for name, fn in candidates.items():
+        peak = None
+        if memory is True or (not isinstance(memory, bool) and name in memory):
+            gc.collect()
+            tracemalloc.start()
+            try:
+                fn()
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+        w = sorted(walls[name])
+        out.append(Measurement(name, w[0], w[len(w) // 2], repeat, peak, cpu=min(cpus[name])))
+    return out
+
+
 def _cpu() -> float:
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
