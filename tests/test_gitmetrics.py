@@ -210,6 +210,21 @@ def test_release_tags_peel_annotated_tags_to_commits_and_tags_of_tags() -> None:
     assert (tags["sha"] == head).all()
 
 
+def test_annotated_tag_without_tagger_date_falls_back_to_the_commit_date() -> None:
+    # old git versions wrote tags with no tagger line; `git mktag` refuses them today, hash-object does not
+    with git.scratch_repo([Commit("feat: a")]) as repo:
+        head = repo.head
+        body = f"object {head}\ntype commit\ntag v0.9.0\n\nan old tag without a tagger\n"
+        tag_object = repo.git("hash-object", "-t", "tag", "-w", "--stdin", "--literally", input=body).strip()
+        repo.git("update-ref", "refs/tags/v0.9.0", tag_object)
+        tags = gitmetrics.release_tags(repo.path)
+        committed = pd.Timestamp(int(repo.git("log", "-1", "--format=%ct")), unit="s", tz="UTC")
+    assert tags["tag"].tolist() == ["v0.9.0"]
+    assert tags.loc[0, "sha"] == head
+    assert not tags.loc[0, "has_tagger_date"]
+    assert tags.loc[0, "deployed_at"] == committed
+
+
 def test_release_tags_without_tags() -> None:
     with git.scratch_repo([Commit("feat: a")]) as repo:
         assert len(gitmetrics.release_tags(repo.path)) == 0
@@ -593,3 +608,35 @@ def test_benchmark_repository_generator_and_gitpython_agree_with_commits(
     pd.testing.assert_frame_equal(theirs, log[list(gitmetrics.COMMIT_COLUMNS)], check_dtype=False)
     bench.raw_git_log(repo)
     bench.raw_git_log(repo, stats=True)
+
+
+@pytest.mark.parametrize("call,expected", [
+    (lambda p: gitmetrics.commits(p), 1),
+    (lambda p: gitmetrics.commits(p, stats=True), 1),
+    (lambda p: gitmetrics.release_tags(p), 2),
+    (lambda p: gitmetrics.lead_times(p), 2),
+    (lambda p: gitmetrics.deployments(p), 3),
+    (lambda p: gitmetrics.dora(p), 3),
+])
+def test_git_runs_a_fixed_number_of_times_whatever_the_number_of_tags(
+        call: object, expected: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    steps: list[git.Step] = []
+    for i in range(12):
+        steps += [C(f"feat: change {i}"), Tag(f"v1.{i}.0")]
+    with git.scratch_repo(steps) as repo:
+        calls: list[list[str]] = []
+        real = subprocess.Popen
+
+        class Counting(real):  # type: ignore[misc,valid-type]
+            def __init__(self, args: list[str], *a: object, **k: object) -> None:
+                calls.append(list(args))
+                super().__init__(args, *a, **k)
+
+        monkeypatch.setattr(subprocess, "Popen", Counting)
+        result = call(repo.path)  # type: ignore[operator]
+        monkeypatch.undo()
+    assert result is not None
+    skip = 4 + 2 * len(gitmetrics._PINNED_CONFIG)  # git --no-pager -C <path> -c k=v ...
+    assert len(calls) == expected, [c[skip:skip + 2] for c in calls]
