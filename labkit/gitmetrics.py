@@ -124,6 +124,13 @@ def _repo_path(repo: Any) -> Path:
     return path
 
 
+def _check_rev(rev: str) -> str:
+    if not isinstance(rev, str) or not rev or rev.startswith("-") or any(c in rev for c in "\n\x00"):
+        raise ValueError(f"rev={rev!r} is not a revision: use e.g. 'HEAD', a branch, a tag or a commit sha "
+                         "(options such as '--all' are not accepted here; see all_refs=True)")
+    return rev
+
+
 def _git_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _REPO_SELECTING_ENV}
     env.update(LC_ALL="C", LANG="C", GIT_PAGER="cat", PAGER="cat", GIT_TERMINAL_PROMPT="0")
@@ -371,6 +378,7 @@ def commits(repo: RepoLike, rev: str = "HEAD", *, stats: bool = False,
     [['Bob Brown', -300, 'feat: login'], ['Alice Ahmed', 60, 'chore: initial commit']]
     """
     path = _repo_path(repo)
+    _check_rev(rev)
     args = ["log", "--no-color", "--date=format:%z"]
     if stats:
         args += ["--format=%x01" + _LOG_FORMAT.removeprefix("--format="), *_NUMSTAT_ARGS]
@@ -601,6 +609,7 @@ def _rev_list_python(data: bytes) -> _Graph:
 
 
 def _release_graph(path: Path, pattern: str | None, rev: str) -> _Released:
+    _check_rev(rev)
     tags = _release_tags(path, pattern, reachability=False)  # on_head is not needed here
     graph = _Graph(np.zeros(0, "S40"), np.zeros(0, np.int64), [])
     # rev-list answers from the commit-graph file when the repository has one (git gc writes it): it need not

@@ -159,6 +159,11 @@ def test_bad_inputs_say_what_to_do(tmp_path: Path) -> None:
             gitmetrics.commits(repo.path, "no-such-branch")
         with pytest.raises(git.GitError, match="revision"):
             gitmetrics.lead_times(repo.path, rev="no-such-branch")
+        for bad in ("--output=/tmp/x", "", "HEAD\n--all"):
+            with pytest.raises(ValueError, match="not a revision"):
+                gitmetrics.commits(repo.path, bad)
+            with pytest.raises(ValueError, match="not a revision"):
+                gitmetrics.dora(repo.path, rev=bad)
 
 
 def test_reads_a_scratch_repo_object_and_this_repository() -> None:
