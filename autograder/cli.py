@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from .course import AutograderError, Course, check_assignment, log, nblog
@@ -33,8 +35,16 @@ class _Formatter(logging.Formatter):
         return msg
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (it may be swapped, e.g. by pytest's capsys)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def setup_logging(verbose: bool = False) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler(sys.stderr)
     handler.setFormatter(_Formatter())
     log.handlers[:] = [handler]
     log.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -44,7 +54,7 @@ def setup_logging(verbose: bool = False) -> None:
         if getattr(h, "_autograder_console", False):
             nblog.removeHandler(h)
     if verbose:
-        console = logging.StreamHandler(sys.stderr)
+        console = _StderrHandler(sys.stderr)
         console.setFormatter(logging.Formatter("  nbgrader [%(levelname)s] %(message)s"))
         console.setLevel(logging.INFO)
         console._autograder_console = True  # type: ignore[attr-defined]
@@ -115,11 +125,34 @@ def cmd_collect(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
+@contextmanager
+def _engine_settings(args: argparse.Namespace) -> Iterator[None]:
+    """--engine/--sandbox/--regrade reach the grading engine as its environment variables (restored after)."""
+    wanted = {
+        "AUTOGRADER_ENGINE": args.engine,
+        "AUTOGRADER_SANDBOX": args.sandbox,
+        "AUTOGRADER_REGRADE": "1" if args.regrade else None,
+    }
+    old = {key: os.environ.get(key) for key in wanted}
+    try:
+        for key, value in wanted.items():
+            if value is not None:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     from .grade import grade
 
     course = _course(args)
-    results = grade(course, check_assignment(args.assignment), args.student or None, jobs=args.jobs)
+    with _engine_settings(args):
+        results = grade(course, check_assignment(args.assignment), args.student or None, jobs=args.jobs)
     failed = [r.student for r in results if r.error]
     log.info(
         "grade %s: %d graded, %d failed%s",
@@ -163,7 +196,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import demo, read_roster
 
     repo = Path(args.repo)
-    report = demo(repo, Path(args.course_dir), timeout=args.timeout, jobs=args.jobs)
+    with _engine_settings(args):
+        report = demo(repo, Path(args.course_dir), timeout=args.timeout, jobs=args.jobs)
     roster = list(read_roster(repo / "samples" / "students.csv"))
     print("\nScores (student x week; * = see notes)\n")
     print(report.table(roster))
@@ -199,6 +233,25 @@ def _common(course_dir: str = ".") -> argparse.ArgumentParser:
     )
     common.add_argument("-v", "--verbose", action="store_true", help="also show nbgrader's own log")
     return common
+
+
+def _engine_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=["sandbox", "nbgrader"],
+        default=None,
+        help="sandbox: parallel, sandboxed, integrity-guarded, resumable (default, autograder/engine.py); "
+        "nbgrader: plain nbgrader autograde per student (the reference)",
+    )
+    p.add_argument(
+        "--sandbox",
+        choices=["auto", "container", "bwrap", "user", "none"],
+        default=None,
+        help="where student code runs (default: auto = best available; see autograder/sandbox.py)",
+    )
+    p.add_argument(
+        "--regrade", action="store_true", help="grade again even submissions the journal marks as done"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -254,8 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
         "grade",
         parents=[common],
         help="autograde collected submissions",
-        description="nbgrader autograde for each student in submitted/*/weekNN (or --student); "
-        "one failure never stops the batch. Exit 1 when any student failed.",
+        description="Autograde each student in submitted/*/weekNN (or --student) in a sandbox, in "
+        "parallel, with nbgrader's own sanitising and scoring; resumes an interrupted run "
+        "(--engine nbgrader: plain nbgrader autograde). One failure never stops the batch. "
+        "Exit 1 when any student failed.",
     )
     p.add_argument("assignment", metavar="weekNN")
     p.add_argument("--student", action="append", metavar="S", help="only this student (repeatable)")
@@ -266,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"students graded in parallel (default: {default_jobs()}, one per core up to 4)",
     )
+    _engine_arguments(p)
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser(
@@ -313,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"students graded in parallel (default: {default_jobs()})",
     )
+    _engine_arguments(p)
     p.set_defaults(func=cmd_demo)
 
     return parser
