@@ -111,8 +111,18 @@ def redact(nb: NotebookNode, result: GradeResult) -> NotebookNode:
                 ]
         elif cell.cell_type == "code" and secret:
             cell.outputs = [_scrub(o, secret) for o in cell.outputs]
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(result)))
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(result) + grading_notes(nb)))
     return nb
+
+
+def grading_notes(nb: NotebookNode) -> str:
+    """What the sandboxed engine recorded (limits hit, tampering reset), as Markdown; empty when nothing."""
+    meta = nb.metadata.get("autograder", {}) or {}
+    lines = [f"- {_md_escape(str(x))}" for x in meta.get("limits", [])]
+    lines += [f"- tampering reset: {_md_escape(str(x))}" for x in meta.get("tampering", [])]
+    if not lines:
+        return ""
+    return "\n\n**Grading notes**\n\n" + "\n".join(lines)
 
 
 def _scrub(output: NotebookNode, secret: list[str]) -> NotebookNode:

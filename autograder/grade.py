@@ -55,9 +55,18 @@ def default_jobs() -> int:
 
 
 def grade(
-    course: Course, assignment: str, students: Iterable[str] | None = None, *, jobs: int = 1
+    course: Course,
+    assignment: str,
+    students: Iterable[str] | None = None,
+    *,
+    jobs: int = 1,
+    engine: str | None = None,
 ) -> list[GradeResult]:
-    """Autograde ``students`` (default: everyone in ``submitted/*/<assignment>``), ``jobs`` at a time."""
+    """Autograde ``students`` (default: everyone in ``submitted/*/<assignment>``), ``jobs`` at a time.
+
+    ``engine``: ``"sandbox"`` (default, :mod:`autograder.engine`) or ``"nbgrader"`` (plain serial autograde in
+    each worker, the reference); default from ``$AUTOGRADER_ENGINE``.
+    """
     check_assignment(assignment)
     if jobs < 1:
         raise AutograderError(f"--jobs must be at least 1, found {jobs}")
@@ -68,11 +77,18 @@ def grade(
             f"no submissions for {assignment} in {course.root / cfg.SUBMITTED_DIR}; "
             f"run: python -m autograder collect {assignment} FOLDER"
         )
-    return grade_many(course, [(assignment, s) for s in todo], jobs=jobs)
+    return grade_many(course, [(assignment, s) for s in todo], jobs=jobs, engine=engine)
 
 
-def grade_many(course: Course, work: list[tuple[str, str]], *, jobs: int = 1) -> list[GradeResult]:
+def grade_many(
+    course: Course, work: list[tuple[str, str]], *, jobs: int = 1, engine: str | None = None
+) -> list[GradeResult]:
     """Autograde (assignment, student) pairs, ``jobs`` at a time, in one pool (results in input order)."""
+    from .engine import EngineOptions, grade_parallel
+
+    options = EngineOptions.from_env(engine=engine, jobs=jobs)
+    if options.engine == "sandbox":
+        return list(grade_parallel(course, work, options))
     results: dict[tuple[str, str], GradeResult] = {}
     total = len(work)
     if jobs <= 1 or total <= 1:
