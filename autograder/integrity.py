@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import gc
 import hashlib
 import hmac
 import json
@@ -98,6 +97,23 @@ def _describe(obj: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _library_roots() -> tuple[str, ...]:
+    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    labkit = sys.modules.get("labkit")
+    if labkit is not None and getattr(labkit, "__file__", None):
+        roots.add(os.path.dirname(os.path.realpath(labkit.__file__)))
+    return tuple(sorted(roots))
+
+
+def _library_function(obj: Any) -> bool:
+    """A plain function or method defined in an installed library (not in the notebook or its folder)."""
+    func = getattr(obj, "__func__", obj)
+    if not isinstance(func, types.FunctionType) or func.__module__ in (None, "__main__"):
+        return False
+    path = os.path.realpath(func.__code__.co_filename)
+    return any(path.startswith(root + os.sep) for root in _library_roots())
+
+
 def _protectable(value: Any) -> bool:
     return isinstance(value, types.ModuleType | type) or callable(value)
 
@@ -145,9 +161,6 @@ class _Snapshot:
             getattr(threading, "_trace_hook", None),
             getattr(threading, "_profile_hook", None),
         )
-        self.meta_path = list(sys.meta_path)
-        self.path_hooks = list(sys.path_hooks)
-        self.gc_callbacks = list(gc.callbacks)
         self.signals = {}
         for sig in signal.valid_signals():
             if sig in (signal.SIGINT, signal.SIGKILL, signal.SIGSTOP):
@@ -372,18 +385,7 @@ class _Snapshot:
             if getattr(sys, name, None) is not value:
                 out.append(f"restored sys.{name} (was {_describe(getattr(sys, name, None))})")
                 setattr(sys, name, value)
-        hooks: list[tuple[str, list[Any], list[Any]]] = [
-            ("sys.meta_path", sys.meta_path, self.meta_path),
-            ("sys.path_hooks", sys.path_hooks, self.path_hooks),
-            ("gc.callbacks", gc.callbacks, self.gc_callbacks),
-        ]
-        for label, current, saved in hooks:
-            if len(current) != len(saved) or any(a is not b for a, b in zip(current, saved, strict=False)):
-                extra = [_describe(x) for x in current if not any(x is y for y in saved)]
-                out.append(
-                    f"restored {label} (student code added {', '.join(extra) or 'or removed entries'})"
-                )
-                current[:] = saved
+        # sys.meta_path and gc.callbacks are left alone: libraries extend them on import (six, ...)
         return out
 
     def _restore_signals(self) -> list[str]:
@@ -430,12 +432,14 @@ class _Snapshot:
         if isinstance(events, dict):
             for event, callbacks in events.items():
                 saved = self.events.get(event, [])
-                if len(callbacks) != len(saved) or any(
-                    a is not b for a, b in zip(callbacks, saved, strict=False)
-                ):
-                    extra = [_describe(x) for x in callbacks if not any(x is y for y in saved)]
-                    out.append(f"removed {event} event callback {', '.join(extra) or '(list changed)'}")
-                    callbacks[:] = saved
+                # a library may register its own callback when imported (matplotlib.pyplot does)
+                added = [cb for cb in callbacks if not any(cb is x for x in saved)]
+                foreign = [cb for cb in added if not _library_function(cb)]
+                lost = [x for x in saved if not any(cb is x for cb in callbacks)]
+                if foreign or lost:
+                    what = ", ".join(_describe(x) for x in foreign) or "(a callback was removed)"
+                    out.append(f"removed {event} event callback {what}")
+                    callbacks[:] = saved + [cb for cb in added if cb not in foreign]
         if getattr(shell, "custom_exceptions", ()) != self.custom_exceptions:
             out.append("removed a custom exception handler (set_custom_exc)")
             shell.custom_exceptions = self.custom_exceptions

@@ -116,7 +116,7 @@ def test_case_scores_as_expected_and_reports_tampering(redteam: SimpleNamespace,
     flags = "\n".join(r.flags)
     for fragment in case.flags:
         assert fragment in flags, f"{case.name}: static scan lacks {fragment!r}: {r.flags}"
-    if case.name == "honest":  # no false alarms on an honest notebook
+    if case.name.startswith("honest"):  # no false alarms on honest notebooks
         assert (r.tampering, r.flags, r.limits) == ([], [], [])
     assert r.sandbox == redteam.sandbox.backend
 

@@ -304,8 +304,26 @@ def double(x):
     return x
 """
 
+HONEST_LIBRARIES = """
+import matplotlib.pyplot as plt
+import pandas as pd
+import six  # registers an import hook in sys.meta_path
+fig, ax = plt.subplots()
+ax.plot([1, 2, 3])
+plt.show()
+frame = pd.DataFrame({"x": [1, 2]})
+def double(x):
+    return 2 * x
+"""
+
 CASES: list[Case] = [
     Case("honest", "an honest full solution: the control group", expected=5),
+    Case(
+        "honest_libraries",
+        "honest code whose libraries register IPython events and import hooks",
+        double=HONEST_LIBRARIES,
+        expected=5,
+    ),
     Case(
         "read_hidden",
         "reads the source notebook with the hidden tests from the course folder",
