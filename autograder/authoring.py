@@ -58,13 +58,15 @@ def solution(grade_id: str, text: str) -> nbformat.NotebookNode:
 
 
 def visible_tests(grade_id: str, points: float, text: str) -> nbformat.NotebookNode:
-    return new_code_cell(_src(text), metadata=_meta(grade_id, grade=True, solution=False, locked=True, points=points))
+    meta = _meta(grade_id, grade=True, solution=False, locked=True, points=points)
+    return new_code_cell(_src(text), metadata=meta)
 
 
 def hidden_tests(grade_id: str, points: float, comment: str, text: str) -> nbformat.NotebookNode:
     """A locked test cell whose body (all of ``text``) is hidden from students; ``comment`` stays visible."""
     body = f"# {comment.strip()}\n### BEGIN HIDDEN TESTS\n{_src(text)}\n### END HIDDEN TESTS"
-    return new_code_cell(body, metadata=_meta(grade_id, grade=True, solution=False, locked=True, points=points))
+    meta = _meta(grade_id, grade=True, solution=False, locked=True, points=points)
+    return new_code_cell(body, metadata=meta)
 
 
 def notebook(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:

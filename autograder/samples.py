@@ -19,6 +19,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from . import config as cfg
+from .authoring import write
 from .course import AutograderError, check_assignment, nbgrader_meta
 
 
@@ -92,12 +93,4 @@ def fill(
 
 def write_submission(nb: NotebookNode, path: str | Path) -> Path:
     """Write ``nb`` as a student would save it: valid nbformat 4, no outputs."""
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    nbformat.validate(nb)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
-    return path
+    return write(nb, path)
