@@ -112,7 +112,9 @@ def close(
         raise _fail(what, f"{expected!r} (± {rel:.0e} relative)", repr(actual), hint)
 
 
-def is_type(value: Any, expected_type: type | tuple[type, ...], what: str = "the result", hint: str | None = None) -> None:
+def is_type(
+    value: Any, expected_type: type | tuple[type, ...], what: str = "the result", hint: str | None = None
+) -> None:
     """Check ``isinstance(value, expected_type)`` (``bool`` is not accepted where ``int`` is asked)."""
     types = expected_type if isinstance(expected_type, tuple) else (expected_type,)
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)

@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ __all__ = [
     "parse_duration",
 ]
 
-DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)  # a Monday morning
+DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday morning
 
 
 class GitError(RuntimeError):

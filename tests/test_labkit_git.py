@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -102,7 +102,7 @@ def test_clock_is_monotonic_and_needs_a_time_zone():
         clock.advance(-5)
     with pytest.raises(ValueError, match="time zone"):
         git.Clock(datetime(2026, 1, 1))
-    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
     assert git.Clock(start).git_date(-330) == f"@{int(start.timestamp())} -0530"
 
 

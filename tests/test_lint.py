@@ -1,0 +1,19 @@
+"""Static analysis is part of our Definition of Done (week 5 teaches it): ruff must be clean."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ruff_is_clean_on_our_python_code():
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if not Path(ruff).exists():
+        pytest.fail("ruff is not installed: pip install -r requirements.txt")
+    out = subprocess.run([ruff, "check", "--output-format", "concise", "labkit", "autograder", "tests", "benchmarks"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, "ruff found problems (run `ruff check --fix` and fix the rest):\n" + out.stdout
