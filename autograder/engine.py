@@ -627,6 +627,8 @@ def execute_submission(task: dict) -> dict:
         shutil.copy(task["guard_file"], paths["guard"] / f"{integrity.EXTENSION_NAME}.py")
         (paths["guard"] / f"{integrity.EXTENSION_NAME}.py").chmod(0o644)
         _copy_tree(Path(task["files_dir"]), paths["home"], sandbox, slot)
+        (paths["home"] / ".config").mkdir(exist_ok=True)
+        sandbox.chown(paths["home"] / ".config", slot)
         _copy_tree(Path(task["mpl_cache"]), paths["home"] / ".config" / "matplotlib", sandbox, slot)
         config = cfg.build_config(task["root"], timeout=limits.cell_timeout)
         deadline = time.monotonic() + limits.total_timeout
@@ -654,6 +656,9 @@ def execute_submission(task: dict) -> dict:
                     error = None
                 except Exception as exc:  # noqa: BLE001 - reported for this submission only
                     error = f"{type(exc).__name__}: {exc}".strip()
+                    last = [ln for ln in _tail(workdir / "kernel.log").splitlines() if ln.strip()]
+                    if last:
+                        error += f" (kernel said: {last[-1].strip()[:200]})"
             keyfile.unlink(missing_ok=True)
             out["notebooks"].append(
                 {
@@ -1075,10 +1080,12 @@ class Grader:
             log.info("  suspicious: %s", line)
 
     def _matplotlib_cache(self, run_base: Path) -> Path:
-        """Build matplotlib's font cache once, so every sandbox starts with a warm cache."""
-        cache = run_base / "mplcache"
-        cache.mkdir()
-        env = {**os.environ, "MPLCONFIGDIR": str(cache), "MPLBACKEND": "Agg"}
+        """matplotlib's font cache, built once per machine and user, so every sandbox starts warm."""
+        cache = Path(tempfile.gettempdir()) / f"autograder-mplcache-{os.getuid()}"
+        if any(cache.glob("fontlist-*.json")):
+            return cache
+        build = Path(tempfile.mkdtemp(prefix="mplcache-", dir=run_base))
+        env = {**os.environ, "MPLCONFIGDIR": str(build), "MPLBACKEND": "Agg"}
         try:
             subprocess.run(
                 [self.sandbox.python, "-c", "import matplotlib.font_manager"],
@@ -1088,8 +1095,12 @@ class Grader:
                 check=False,
             )
         except (OSError, subprocess.SubprocessError):
+            return build
+        try:
+            build.rename(cache)  # atomic: a concurrent grader either wins or finds it built
+        except OSError:
             pass
-        return cache
+        return cache if cache.is_dir() else build
 
 
 def _copy_grade(src: GradeResult, dest: GradeResult) -> None:

@@ -30,6 +30,7 @@ The kernel is started through a tiny launcher (``python -c LAUNCHER``) that sets
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -155,6 +156,7 @@ def _run_quiet(argv: Sequence[str], timeout: float) -> subprocess.CompletedProce
         return None
 
 
+@functools.cache
 def _container_engine() -> tuple[str | None, str]:
     """The first of docker/podman whose engine answers within 3 s, and a note for the log."""
     notes = []
@@ -169,6 +171,7 @@ def _container_engine() -> tuple[str | None, str]:
     return None, "; ".join(notes) or "no docker or podman"
 
 
+@functools.cache
 def bwrap_works(exe: str | None = None) -> tuple[bool, str]:
     exe = exe or shutil.which("bwrap")
     if not exe:
@@ -361,9 +364,7 @@ class Sandbox:
         for path, _ in binds:
             for parent in reversed(Path(path).parents):
                 text = str(parent)
-                if text not in created and not any(
-                    text == b or text.startswith(b + "/") for b in ("/usr", "/etc")
-                ):
+                if text not in created and not any(text == b or text.startswith(b + "/") for b in ("/usr", "/etc")):
                     args += ["--perms", "0755", "--dir", text]
                     created.add(text)
         for path, mode in binds:
@@ -476,6 +477,19 @@ def kill_uid(uid: int, rounds: int = 20) -> int:
     return killed
 
 
+def world_reachable(path: str) -> bool:
+    """True when any user can traverse to ``path`` and read it (o+x on every folder, o+r on it)."""
+    p = Path(path)
+    for folder in [*reversed(p.parents), p]:
+        try:
+            mode = folder.stat().st_mode
+        except OSError:
+            return False
+        if not mode & 0o001:
+            return False
+    return bool(p.stat().st_mode & 0o004)
+
+
 def _free_base_uid(base: int, count: int) -> int:
     for _ in range(20):
         taken = []
@@ -536,9 +550,7 @@ def choose(
     base_uid = None
     if root:
         base_uid = _free_base_uid(int(os.environ.get(UID_ENV) or DEFAULT_BASE_UID), max(1, slots))
-    common: dict[str, Any] = dict(
-        python=python, expose=expose, hidden=hidden_t, root=root, forward_env=forward
-    )
+    common: dict[str, Any] = dict(python=python, expose=expose, hidden=hidden_t, root=root, forward_env=forward)
     skipped: list[str] = []
 
     if wanted in ("auto", "container"):
@@ -575,14 +587,20 @@ def choose(
         skipped.append(f"bwrap: {note}")
 
     if wanted in ("auto", "user"):
-        if root:
+        blocked = [p for p in expose if not world_reachable(p)]
+        if root and not blocked:
             return _with_notes(
                 Sandbox("user", "dedicated unprivileged uid", base_uid=base_uid, **common),  # type: ignore[arg-type]
                 skipped,
             )
+        why = (
+            "the grader is not root"
+            if not root
+            else f"other users cannot reach {blocked[0]} (a parent folder lacks o+x)"
+        )
         if wanted == "user":
-            raise RuntimeError("the 'user' sandbox needs root (to switch to a dedicated uid)")
-        skipped.append("user: the grader is not root")
+            raise RuntimeError(f"the 'user' sandbox cannot run here: {why}")
+        skipped.append(f"user: {why}")
 
     return _with_notes(Sandbox("none", "resource limits only", base_uid=None, **common), skipped)  # type: ignore[arg-type]
 

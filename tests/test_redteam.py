@@ -248,7 +248,9 @@ def test_the_attacks_are_real_plain_nbgrader_is_fooled(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ resume after an interruption
-def test_interrupted_run_resumes_without_grading_twice(course: Course, tmp_path: Path) -> None:
+def test_interrupted_run_resumes_without_grading_twice(
+    course: Course, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -298,9 +300,10 @@ def test_interrupted_run_resumes_without_grading_twice(course: Course, tmp_path:
     results = grade_parallel(
         course.__class__(root, timeout=2),
         [("week90", s) for s in students],
-        EngineOptions(jobs=2, progress=False),
+        EngineOptions(jobs=2, progress=True),
     )
     by = {r.student: r for r in results}
+    assert re.search(r"grade week90: 100%.*4/4", capsys.readouterr().err)  # the tqdm progress bar
     assert {s for s, r in by.items() if r.resumed} == done_first
     assert all(r.error is None for r in results)
     assert (by["alice"].score, by["bob"].score, by["carol"].score, by["dave"].score) == (5.0, 5.0, 2.0, 2.0)
@@ -455,3 +458,19 @@ def test_journal_ignores_a_line_cut_by_a_crash(tmp_path: Path) -> None:
     with journal.path.open("a") as f:
         f.write('{"student": "b", "sco')
     assert set(journal.entries()) == {"a"}
+
+
+def test_user_backend_needs_an_interpreter_other_users_can_reach(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    (private / "venv").mkdir(parents=True)
+    (private / "venv").chmod(0o755)
+    private.chmod(0o700)
+    tmp_path.chmod(0o755)
+    try:
+        assert not sbx.world_reachable(str(private / "venv"))
+        private.chmod(0o711)
+        assert sbx.world_reachable(str(private / "venv")) == all(
+            p.stat().st_mode & 0o001 for p in (private / "venv").parents
+        )
+    finally:
+        private.chmod(0o755)
