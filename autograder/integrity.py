@@ -99,9 +99,9 @@ def _describe(obj: Any) -> str:
 
 def _library_roots() -> tuple[str, ...]:
     roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    labkit = sys.modules.get("labkit")
-    if labkit is not None and getattr(labkit, "__file__", None):
-        roots.add(os.path.dirname(os.path.realpath(labkit.__file__)))
+    labkit_file = getattr(sys.modules.get("labkit"), "__file__", None)
+    if labkit_file:
+        roots.add(os.path.dirname(os.path.realpath(labkit_file)))
     return tuple(sorted(roots))
 
 

@@ -96,13 +96,8 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("case", C.CASES, ids=[c.name for c in C.CASES])
 def test_case_scores_as_expected_and_reports_tampering(redteam: SimpleNamespace, case: C.Case) -> None:
     if case.needs_network_isolation and not redteam.sandbox.isolates_network:
-        pytest.skip(
-            f"sandbox {redteam.sandbox.backend} has no network isolation: no off-machine connect tried"
-        )
-    if (
-        case.name in ("read_hidden", "write_gradebook", "read_other_student")
-        and not redteam.sandbox.isolates_files
-    ):
+        pytest.skip(f"sandbox {redteam.sandbox.backend} has no network isolation: no off-machine connect tried")
+    if case.name in ("read_hidden", "write_gradebook", "read_other_student") and not redteam.sandbox.isolates_files:
         pytest.skip(f"sandbox {redteam.sandbox.backend} does not hide the course folder")
     r = redteam.results[case.name]
     assert r.error is None, r.error
@@ -163,9 +158,7 @@ def test_fork_bomb_is_bounded_by_the_process_cap(redteam: SimpleNamespace) -> No
 def test_no_sandbox_process_survives_the_batch(redteam: SimpleNamespace) -> None:
     if redteam.sandbox.base_uid is None:
         pytest.skip("no dedicated uid to look for")
-    left = {
-        uid: sbx.processes_of(uid) for uid in range(redteam.sandbox.base_uid, redteam.sandbox.base_uid + 4)
-    }
+    left = {uid: sbx.processes_of(uid) for uid in range(redteam.sandbox.base_uid, redteam.sandbox.base_uid + 4)}
     assert not any(left.values()), left
 
 
@@ -180,9 +173,7 @@ def test_graded_notebook_records_sandbox_and_tampering(redteam: SimpleNamespace)
     meta = nb.metadata["autograder"]
     assert meta["sandbox"].startswith(redteam.sandbox.backend)
     assert any("labkit.checks.equal" in t for t in meta["tampering"])
-    guard_outputs = [
-        o for c in nb.cells for o in c.get("outputs", []) if integrity.GUARD_MIME in o.get("data", {})
-    ]
+    guard_outputs = [o for c in nb.cells for o in c.get("outputs", []) if integrity.GUARD_MIME in o.get("data", {})]
     assert guard_outputs == []  # the guard's answers never reach the notebook
 
 
@@ -190,9 +181,7 @@ def test_feedback_gives_reasons_and_never_hidden_code(redteam: SimpleNamespace) 
     students = ["kernel_suicide", "checks_monkeypatch", "unstoppable_loop", "guard_bypass"]
     written = feedback(redteam.course, WEEK, students)
     assert sorted(written) == sorted(students)
-    pages = {
-        s: html.unescape(re.sub(r"<[^>]+>", "", written[s][0].read_text(encoding="utf-8"))) for s in students
-    }
+    pages = {s: html.unescape(re.sub(r"<[^>]+>", "", written[s][0].read_text(encoding="utf-8"))) for s in students}
     for text in pages.values():
         assert HIDDEN_MARKER not in text and "BEGIN HIDDEN TESTS" not in text
     assert "KernelDied" in pages["kernel_suicide"] and "kernel died" in pages["kernel_suicide"]
@@ -229,15 +218,26 @@ def test_rerun_resumes_from_the_journal_and_logs_the_report(
     assert {s for s in journal} == {c.name for c in C.CASES}
 
 
+def test_engine_nbgrader_is_the_serial_reference(redteam: SimpleNamespace, capsys: pytest.CaptureFixture[str]) -> None:
+    root = redteam.root
+    args = ["grade", WEEK, "--course-dir", str(root), "--timeout", str(C.CELL_TIMEOUT), "--student", "honest"]
+    assert main([*args, "--engine", "nbgrader"]) == 0
+    err = capsys.readouterr().err
+    assert "honest: 5/5" in err and "sandbox" not in err
+    assert "AUTOGRADER_ENGINE" not in os.environ  # the CLI flag does not leak into later calls
+    assert main([*args, "--regrade"]) == 0
+    err = capsys.readouterr().err
+    assert "sandbox bwrap" in err or f"sandbox {redteam.sandbox.backend}" in err
+    assert "0 kept from an earlier run" in err and "honest: 5/5" in err
+
+
 def test_the_attacks_are_real_plain_nbgrader_is_fooled(tmp_path: Path) -> None:
     """The same submissions through ``nbgrader autograde`` (serial, no sandbox, no guard) get full marks."""
     root = tmp_path / "course"
     shutil.copytree(REDTEAM / "course" / "source", root / "source")
     course = Course(root, timeout=C.CELL_TIMEOUT)
     course.release(WEEK)
-    write_submission(
-        fill(WEEK, root=root), root / "submitted" / "honest" / WEEK / NB_NAME
-    )  # read_other's target
+    write_submission(fill(WEEK, root=root), root / "submitted" / "honest" / WEEK / NB_NAME)  # read_other's target
     fooled = [c for c in C.CASES if c.fools_nbgrader]
     assert len(fooled) >= 10
     for case in fooled:
@@ -253,9 +253,7 @@ def test_interrupted_run_resumes_without_grading_twice(
 ) -> None:
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(
-        "fixture_builder", HERE / "fixtures" / "build_fixture_course.py"
-    )
+    spec = importlib.util.spec_from_file_location("fixture_builder", HERE / "fixtures" / "build_fixture_course.py")
     assert spec and spec.loader
     builder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(builder)
@@ -349,9 +347,7 @@ def test_static_scan_flags_tampering_primitives_and_not_honest_code() -> None:
 
 
 def test_imported_modules_of_instructor_cells() -> None:
-    names = integrity.imported_modules(
-        ["import pandas as pd\nfrom labkit import checks, git", "%matplotlib inline"]
-    )
+    names = integrity.imported_modules(["import pandas as pd\nfrom labkit import checks, git", "%matplotlib inline"])
     assert names[:4] == ["pandas", "labkit", "labkit.checks", "labkit.git"]
     assert integrity.bound_module_names(["import pandas as pd\nfrom labkit import checks"]) == {
         "pd",
