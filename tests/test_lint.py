@@ -17,3 +17,12 @@ def test_ruff_is_clean_on_our_python_code():
     out = subprocess.run([ruff, "check", "--output-format", "concise", "labkit", "autograder", "tests", "benchmarks"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, "ruff found problems (run `ruff check --fix` and fix the rest):\n" + out.stdout
+
+
+def test_mypy_is_clean_on_the_typed_packages():
+    mypy = Path(sys.executable).with_name("mypy")
+    if not mypy.exists():
+        pytest.fail("mypy is not installed: pip install -r requirements.txt")
+    out = subprocess.run([str(mypy), "--no-error-summary", "labkit", "autograder"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, "mypy found type errors:\n" + out.stdout + out.stderr
