@@ -53,6 +53,7 @@ from . import integrity
 from . import sandbox as sbx
 from .collect import check_notebook_bytes
 from .course import AutograderError, CellResult, Course, GradeResult, _last_error, log, nbgrader_meta
+from .grade import describe
 from .preprocessors import RESTORED_MARK
 
 ENGINE_VERSION = "1"
@@ -125,15 +126,6 @@ class EngineResult(GradeResult):
         if self.resumed:
             notes.append("unchanged since the last run: grade kept (--regrade to grade again)")
         return notes
-
-
-def describe(result: GradeResult) -> str:
-    if result.error:
-        return f"error: {result.error}"
-    text = f"{result.score:g}/{result.max_score:g}"
-    if result.notes:
-        text += " (" + "; ".join(result.notes) + ")"
-    return text
 
 
 # ============================================================================ input checks
