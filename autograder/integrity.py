@@ -43,7 +43,7 @@ import signal
 import sys
 import threading
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -769,34 +769,36 @@ def scan_source(source: str, modules: Iterable[str] = ()) -> list[Finding]:
     return out
 
 
-def imported_modules(sources: Iterable[str]) -> list[str]:
-    """Absolute module names imported by ``sources`` (the instructor's locked cells), in order."""
-    names: list[str] = []
+def _import_nodes(sources: Iterable[str]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import statement in ``sources`` that parses (cells that do not parse are skipped)."""
     for source in sources:
         try:
             tree = ast.parse(_python_source(source))
         except (SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names += [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names.append(node.module)
-                names += [f"{node.module}.{a.name}" for a in node.names if a.name != "*"]
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                yield node
+
+
+def imported_modules(sources: Iterable[str]) -> list[str]:
+    """Absolute module names imported by ``sources`` (the instructor's locked cells), in order."""
+    names: list[str] = []
+    for node in _import_nodes(sources):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif node.module and not node.level:
+            names.append(node.module)
+            names += [f"{node.module}.{a.name}" for a in node.names if a.name != "*"]
     return list(dict.fromkeys(names))
 
 
 def bound_module_names(sources: Iterable[str]) -> set[str]:
     """Names that ``sources`` bind to imported modules (``pd``, ``checks`` ...), for the static scan."""
     bound: set[str] = set()
-    for source in sources:
-        try:
-            tree = ast.parse(_python_source(source))
-        except (SyntaxError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                bound |= {a.asname or a.name.split(".")[0] for a in node.names}
-            elif isinstance(node, ast.ImportFrom):
-                bound |= {a.asname or a.name for a in node.names}
+    for node in _import_nodes(sources):
+        if isinstance(node, ast.Import):
+            bound |= {a.asname or a.name.split(".")[0] for a in node.names}
+        else:
+            bound |= {a.asname or a.name for a in node.names}
     return bound
