@@ -49,7 +49,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from . import config as cfg
-from . import integrity
+from . import integrity, procs
 from . import sandbox as sbx
 from .collect import check_notebook_bytes
 from .course import AutograderError, CellResult, Course, GradeResult, _last_error, log, nbgrader_meta
@@ -95,6 +95,8 @@ class EngineOptions:
             opts.engine = os.environ.get(ENGINE_ENV, "sandbox") or "sandbox"
         if not opts.regrade and os.environ.get(REGRADE_ENV, "").lower() in ("1", "true", "yes"):
             opts.regrade = True
+        if opts.sandbox is None:
+            opts.sandbox = os.environ.get(sbx.SANDBOX_ENV) or None
         if opts.jobs is None and os.environ.get(JOBS_ENV):
             opts.jobs = sbx._env_int(JOBS_ENV, 1)
         if opts.engine not in ENGINES:
@@ -307,9 +309,7 @@ def locked_cell_changes(submitted: NotebookNode, released: NotebookNode) -> list
         if mine.get("source", "") != cell.get("source", ""):
             out.append(f"edited locked cell {gid} (the instructor's version was run)")
         if meta.get("grade") and mmeta.get("points") != meta.get("points"):
-            out.append(
-                f"changed the points of {gid} from {meta.get('points')} to {mmeta.get('points')} (reset)"
-            )
+            out.append(f"changed the points of {gid} from {meta.get('points')} to {mmeta.get('points')} (reset)")
         for key in ("grade", "locked", "solution"):
             if bool(mmeta.get(key)) != bool(meta.get(key)):
                 out.append(f"changed the nbgrader metadata {key!r} of {gid} (reset)")
@@ -327,10 +327,12 @@ def _preload_modules(nb: NotebookNode) -> list[str]:
 _SLOT = 0
 
 
-def _init_worker(slots: Any) -> None:
+def _init_worker(slots: Any, parent: int) -> None:
     global _SLOT
     _SLOT = slots.get()
     logging.getLogger("traitlets").setLevel(logging.CRITICAL)
+    procs.die_with_parent(parent)
+    procs.become_subreaper()
 
 
 def _client_class() -> type:
@@ -381,9 +383,7 @@ def _client_class() -> type:
             return super().output(outs, msg, display_id, cell_index)
 
         # -------------------------------------------------------- the run
-        async def run(
-            self, nb: NotebookNode, resources: dict, km: Any, env: dict[str, str], logf: Any
-        ) -> None:
+        async def run(self, nb: NotebookNode, resources: dict, km: Any, env: dict[str, str], logf: Any) -> None:
             NotebookClient.__init__(self, nb, km)
             self.reset_execution_trackers()
             self._check_assign_resources(resources)
@@ -474,8 +474,7 @@ def _client_class() -> type:
             except TimeoutError:
                 if remaining < hard:
                     reason = (
-                        f"the submission used up its {self.limits.total_timeout} s during {gid}: "
-                        "the kernel was killed"
+                        f"the submission used up its {self.limits.total_timeout} s during {gid}: the kernel was killed"
                     )
                     name = NOT_RUN_TIME
                 else:
@@ -500,11 +499,7 @@ def _client_class() -> type:
                     answer = json.loads(raw)
                 except (TypeError, ValueError):
                     continue
-                if (
-                    isinstance(answer, dict)
-                    and answer.get("nonce") == self.nonce
-                    and answer.get("proof") == expected
-                ):
+                if isinstance(answer, dict) and answer.get("nonce") == self.nonce and answer.get("proof") == expected:
                     good = answer
             if good is not None and "error" not in good:
                 for reset in good.get("resets", []):
@@ -556,9 +551,7 @@ def _content_size(content: dict) -> int:
 
 
 def _mark(cell: NotebookNode, ename: str, reason: str) -> None:
-    cell.outputs.append(
-        nbformat.v4.new_output("error", ename=ename, evalue=reason, traceback=[f"{ename}: {reason}"])
-    )
+    cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=reason, traceback=[f"{ename}: {reason}"]))
 
 
 def _kernel_manager(
@@ -618,7 +611,7 @@ def execute_submission(task: dict) -> dict:
         paths = sandbox.prepare(workdir, slot)
         shutil.copy(task["guard_file"], paths["guard"] / f"{integrity.EXTENSION_NAME}.py")
         (paths["guard"] / f"{integrity.EXTENSION_NAME}.py").chmod(0o644)
-        _copy_tree(Path(task["files_dir"]), paths["home"], sandbox, slot)
+        _write_files(task["files"], paths["home"], sandbox, slot)
         (paths["home"] / ".config").mkdir(exist_ok=True)
         sandbox.chown(paths["home"] / ".config", slot)
         _copy_tree(Path(task["mpl_cache"]), paths["home"] / ".config" / "matplotlib", sandbox, slot)
@@ -663,10 +656,12 @@ def execute_submission(task: dict) -> dict:
                 }
             )
             sandbox.sweep(slot)
+            procs.kill_descendants()
     except Exception as exc:  # noqa: BLE001 - one submission's problem must not stop the batch
         out["error"] = f"{type(exc).__name__}: {exc}"
     finally:
         sandbox.sweep(slot)
+        out["orphans"] = procs.kill_descendants()
         shutil.rmtree(workdir, ignore_errors=True)
         out["execute"] = time.time() - started
     return out
@@ -680,31 +675,39 @@ def _tail(path: Path, limit: int = 2000) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _copy_tree(src: Path, dest: Path, sandbox: sbx.Sandbox, slot: int) -> None:
-    """Copy extra files (never symlinks' targets: a link to the gradebook stays a dangling link)."""
-    if not src.is_dir():
-        return
+def _read_files(folder: Path) -> dict[str, bytes]:
+    """The submission's extra files (not notebooks, not links: a link to the gradebook is not followed)."""
+    files: dict[str, bytes] = {}
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        rel = path.relative_to(folder)
+        if path.suffix == ".ipynb" or ".ipynb_checkpoints" in rel.parts or path.is_symlink() or not path.is_file():
+            continue
+        files[rel.as_posix()] = path.read_bytes()
+    return files
+
+
+def _write_files(files: dict[str, bytes], dest: Path, sandbox: sbx.Sandbox, slot: int) -> None:
+    """Write the submission's extra files into its sandbox home, owned by the slot's uid."""
     dest.mkdir(parents=True, exist_ok=True)
     sandbox.chown(dest, slot)
-    for path in sorted(src.rglob("*")):
-        rel = path.relative_to(src)
-        if path.suffix == ".ipynb" or ".ipynb_checkpoints" in rel.parts:
-            continue
+    for rel, data in files.items():
         target = dest / rel
-        if path.is_symlink():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.symlink_to(os.readlink(path))
-            continue
-        if path.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+        for parent in reversed(target.relative_to(dest).parents):
+            folder = dest / parent
+            if not folder.exists():
+                folder.mkdir()
+                sandbox.chown(folder, slot)
+        target.write_bytes(data)
         sandbox.chown(target, slot)
-        for parent in target.parents:
-            if parent == dest:
-                break
-            sandbox.chown(parent, slot)
+
+
+def _copy_tree(src: Path, dest: Path, sandbox: sbx.Sandbox, slot: int) -> None:
+    """Copy a folder of trusted files (the matplotlib cache) into a sandbox, owned by the slot's uid."""
+    if not src.is_dir():
+        return
+    _write_files(
+        {p.relative_to(src).as_posix(): p.read_bytes() for p in src.rglob("*") if p.is_file()}, dest, sandbox, slot
+    )
 
 
 # ============================================================================ the parent
@@ -719,6 +722,38 @@ class _Pending:
     changes: list[str]
     restored: list[str]
     sanitize_s: float
+
+
+@dataclass
+class GradebookSnapshot:
+    """The gradebook's bytes, held in the grader's memory while untrusted kernels could reach the file."""
+
+    path: Path
+    data: bytes | None
+
+    @classmethod
+    def take(cls, course: Course) -> GradebookSnapshot:
+        path = course.root / cfg.GRADEBOOK
+        return cls(path, path.read_bytes() if path.is_file() else None)
+
+    def restore(self) -> bool:
+        """Put the gradebook back as it was; True when it (or a journal next to it) had been changed."""
+        changed = False
+        for suffix in ("-journal", "-wal", "-shm"):
+            extra = self.path.with_name(self.path.name + suffix)
+            if extra.exists() or extra.is_symlink():
+                extra.unlink()
+                changed = True
+        current = self.path.read_bytes() if self.path.is_file() and not self.path.is_symlink() else None
+        if current == self.data and not self.path.is_symlink():
+            return changed
+        if self.data is None:
+            self.path.unlink(missing_ok=True)
+        else:
+            tmp = self.path.with_name(f".{self.path.name}.restore")
+            tmp.write_bytes(self.data)
+            os.replace(tmp, self.path)
+        return True
 
 
 class Grader:
@@ -869,6 +904,27 @@ class Grader:
         ctx = multiprocessing.get_context("spawn")
         waiting = list(todo)
         crashes: dict[Key, int] = {}
+        # Without a sandbox that hides the course folder a kernel can reach the gradebook. Then every
+        # submission is sanitised first, the gradebook is kept in memory, the kernels run, and only when every
+        # one of them is gone is the gradebook put back and everything scored: no submission can change
+        # another's score (or the points of the assignment), whatever it wrote.
+        defer = not self.sandbox.isolates_files
+        executed: dict[Key, dict] = {}
+        snapshot: GradebookSnapshot | None = None
+        if defer:
+            for key in todo:
+                item = self._prepare(key, run_base, mpl_cache, results)
+                if item is None:
+                    self._finish(results[key], counter, total, bar)
+                else:
+                    pending[key] = item
+            waiting = [k for k in todo if k in pending]
+            snapshot = GradebookSnapshot.take(self.course)
+            log.info(
+                "grade: sandbox %s does not hide the course folder: scoring waits until every kernel has "
+                "stopped, against the gradebook as it was before any submission ran",
+                self.sandbox.backend,
+            )
         while waiting:
             slots = ctx.Queue()
             for i in range(self.jobs):
@@ -877,7 +933,7 @@ class Grader:
                 max_workers=min(self.jobs, len(waiting)),
                 mp_context=ctx,
                 initializer=_init_worker,
-                initargs=(slots,),
+                initargs=(slots, os.getpid()),
             )
             futures: dict[cf.Future, Key] = {}
             broken = False
@@ -899,6 +955,7 @@ class Grader:
                         broken = True
                         crashes[key] = crashes.get(key, 0) + 1
                         if crashes[key] >= 2:
+                            pending.pop(key, None)
                             results[key] = EngineResult(
                                 student=key[1],
                                 assignment=key[0],
@@ -908,6 +965,9 @@ class Grader:
                             self._finish(results[key], counter, total, bar)
                         else:
                             waiting.append(key)
+                        continue
+                    if defer:
+                        executed[key] = outcome
                         continue
                     results[key] = self._score(pending.pop(key), outcome)
                     self._finish(results[key], counter, total, bar)
@@ -923,9 +983,18 @@ class Grader:
                     for i in range(self.jobs):
                         self.sandbox.sweep(i)
             if waiting:
+                log.warning("grade: a worker crashed; grading %d submissions again in a fresh pool", len(waiting))
+        if snapshot is not None:
+            changed = snapshot.restore()
+            if changed:
                 log.warning(
-                    "grade: a worker crashed; grading %d submissions again in a fresh pool", len(waiting)
+                    "grade: the gradebook changed while submissions ran (a submission wrote to it): "
+                    "restored to its state before the batch"
                 )
+            for key in todo:
+                if key in executed:
+                    results[key] = self._score(pending.pop(key), executed.pop(key))
+                    self._finish(results[key], counter, total, bar)
 
     def _finish(self, result: EngineResult, counter: dict, total: int, bar: Any) -> None:
         counter["n"] += 1
@@ -933,9 +1002,7 @@ class Grader:
         self._log_result(result, counter, total)
 
     # ------------------------------------------------------------------ phase A
-    def _prepare(
-        self, key: Key, run_base: Path, mpl_cache: Path, results: dict[Key, EngineResult]
-    ) -> _Pending | None:
+    def _prepare(self, key: Key, run_base: Path, mpl_cache: Path, results: dict[Key, EngineResult]) -> _Pending | None:
         course = self.course
         assignment, student = key
         t0 = time.time()
@@ -971,15 +1038,13 @@ class Grader:
                 if cell.get("cell_type") == "code" and not is_guarded(cell):
                     gid = nbgrader_meta(cell).get("grade_id") or f"cell {index}"
                     flags += [f"{gid} {f}" for f in integrity.scan_source(cell.source, modules)]
-            notebooks.append(
-                {"name": path.name, "json": nbformat.writes(nb), "preload": _preload_modules(nb)}
-            )
+            notebooks.append({"name": path.name, "json": nbformat.writes(nb), "preload": _preload_modules(nb)})
         task = {
             "student": student,
             "assignment": assignment,
             "root": str(course.root),
             "notebooks": notebooks,
-            "files_dir": str(dest),
+            "files": _read_files(dest),
             "mpl_cache": str(mpl_cache),
             "guard_file": integrity.__file__,
             "tmp_base": str(run_base),
@@ -1046,6 +1111,7 @@ class Grader:
                 "tampering": result.tampering,
                 "limits": result.limits,
                 "sandbox": self.sandbox.backend,
+                "sandbox_detail": self.sandbox.detail,
                 "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             }
         )
@@ -1112,9 +1178,7 @@ def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
             pass
 
 
-def grade_parallel(
-    course: Course, work: Iterable[Key], options: EngineOptions | None = None
-) -> list[EngineResult]:
+def grade_parallel(course: Course, work: Iterable[Key], options: EngineOptions | None = None) -> list[EngineResult]:
     """Grade (assignment, student) pairs with the sandboxed engine; results in input order."""
     options = options or EngineOptions.from_env()
     return Grader(course, options).run(list(work))

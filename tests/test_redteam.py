@@ -67,25 +67,50 @@ def _write_bad_inputs(root: Path) -> None:
     write_submission(huge, sub / "huge" / WEEK / NB_NAME)
 
 
-@pytest.fixture(scope="module")
-def redteam(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
-    root = tmp_path_factory.mktemp("redteam") / "course"
+#: every backend the suite can run here; ``bwrap`` is what a fresh install uses (the wheel's binary)
+BACKENDS = ["bwrap", "user", "none"]
+
+
+def runs_on(case: C.Case, sandbox: sbx.Sandbox) -> str | None:
+    """None when ``case`` may be graded on ``sandbox`` at all, else why not (it would harm the machine)."""
+    if case.needs_network_isolation and not sandbox.isolates_network:
+        return f"sandbox {sandbox.backend} has no network isolation: no off-machine connection is tried"
+    if case.needs_process_cap and sandbox.base_uid is None and os.geteuid() == 0:
+        return f"sandbox {sandbox.backend} runs kernels as root: RLIMIT_NPROC cannot cap a fork bomb"
+    return None
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def redteam(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """The red-team batch graded once per backend, two workers, exactly as ``grade --sandbox BACKEND`` does."""
+    backend = request.param
+    root = tmp_path_factory.mktemp(f"redteam-{backend}") / "course"
+    try:
+        sandbox = sbx.choose(backend, hidden=[root], slots=2)
+    except sbx.SandboxUnavailable as exc:
+        pytest.skip(f"sandbox {backend} cannot run here: {exc}")
     shutil.copytree(REDTEAM / "course" / "source", root / "source")
     course = Course(root, timeout=C.CELL_TIMEOUT)
     course.release(WEEK)
-    for case in C.CASES:
+    cases = [c for c in C.CASES if runs_on(c, sandbox) is None]
+    for case in cases:
         write_submission(_submission(root, case), root / "submitted" / case.name / WEEK / NB_NAME)
     _write_bad_inputs(root)
-    students = [c.name for c in C.CASES] + [b[0] for b in C.BAD_INPUTS]
-    options = EngineOptions(jobs=2, nproc=C.NPROC, progress=False)
+    students = [c.name for c in cases] + [b[0] for b in C.BAD_INPUTS]
+    options = EngineOptions(jobs=2, nproc=C.NPROC, progress=False, sandbox=backend)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AUTOGRADER_MAX_NOTEBOOK_MB", "1")
         started = time.monotonic()
         results = grade_parallel(course, [(WEEK, s) for s in students], options)
         elapsed = time.monotonic() - started
-    sandbox = sbx.choose(None, hidden=[root], slots=2)
     return SimpleNamespace(
-        course=course, root=root, results={r.student: r for r in results}, sandbox=sandbox, elapsed=elapsed
+        course=course,
+        root=root,
+        results={r.student: r for r in results},
+        sandbox=sandbox,
+        backend=backend,
+        cases={c.name for c in cases},
+        elapsed=elapsed,
     )
 
 
@@ -95,10 +120,11 @@ pytestmark = pytest.mark.slow
 # ------------------------------------------------------------------ every case: score + report
 @pytest.mark.parametrize("case", C.CASES, ids=[c.name for c in C.CASES])
 def test_case_scores_as_expected_and_reports_tampering(redteam: SimpleNamespace, case: C.Case) -> None:
-    if case.needs_network_isolation and not redteam.sandbox.isolates_network:
-        pytest.skip(f"sandbox {redteam.sandbox.backend} has no network isolation: no off-machine connect tried")
-    if case.name in ("read_hidden", "write_gradebook", "read_other_student") and not redteam.sandbox.isolates_files:
-        pytest.skip(f"sandbox {redteam.sandbox.backend} does not hide the course folder")
+    why = runs_on(case, redteam.sandbox)
+    if why:
+        pytest.skip(why)
+    if case.needs_file_isolation and not redteam.sandbox.isolates_files:
+        pytest.skip(f"sandbox {redteam.backend} does not hide the course folder, /proc and /tmp (graded anyway)")
     r = redteam.results[case.name]
     assert r.error is None, r.error
     assert (r.score, r.max_score) == (case.expected, 5.0), f"{case.name}: {case.why}; notes {r.notes}"
@@ -120,7 +146,7 @@ def test_batch_runs_in_parallel_and_says_which_sandbox(redteam: SimpleNamespace)
     results = redteam.results.values()
     assert {r.sandbox for r in results} == {redteam.sandbox.backend}
     graded = [r for r in results if not r.error and not r.resumed]
-    assert len(graded) == len(C.CASES)
+    assert len(graded) == len(redteam.cases)
     # two workers: the summed execute time exceeds the batch's wall time (no timing assertion on speed)
     assert sum(r.timings["execute"] for r in graded) > redteam.elapsed * 0.9
     assert all({"queue", "execute", "score"} <= set(r.timings) for r in graded)
@@ -136,19 +162,33 @@ def test_bad_input_is_an_error_for_that_submission_only(
     assert redteam.results["honest"].score == 5.0
 
 
-def test_course_folder_untouched_by_writers(redteam: SimpleNamespace) -> None:
-    if not redteam.sandbox.isolates_files:
-        pytest.skip("the course folder is visible without bwrap or a container")
-    assert not (redteam.root / "PWNED").exists()
+def test_no_submission_changes_another_students_score(redteam: SimpleNamespace) -> None:
+    """On every backend, ``--sandbox none`` included: the gradebook a kernel could reach is put back first."""
     from nbgrader.api import Gradebook
 
     with Gradebook(redteam.course.db_url) as gb:
         assert gb.find_assignment(WEEK).max_score == 5.0
+        for honest in ("honest", "honest_libraries", "victim"):
+            assert gb.find_submission(WEEK, honest).score == 5.0
+    for honest in ("honest", "honest_libraries", "victim"):
+        assert (redteam.results[honest].score, redteam.results[honest].max_score) == (5.0, 5.0)
+    if not redteam.sandbox.isolates_files:  # the attacks really ran: they reached the files and wrote them
+        assert redteam.results["write_gradebook"].score == 5.0
+        victim = redteam.root / "submitted" / "victim" / WEEK / NB_NAME
+        assert victim.read_text().startswith("{ corrupted")
+
+
+def test_course_folder_untouched_by_writers(redteam: SimpleNamespace) -> None:
+    if not redteam.sandbox.isolates_files:
+        pytest.skip(f"sandbox {redteam.backend}: the course folder is visible without bwrap or a container")
+    assert not (redteam.root / "PWNED").exists()
+    victim = redteam.root / "submitted" / "victim" / WEEK / NB_NAME
+    nbformat.validate(nbformat.read(victim, as_version=4))  # corrupt_other could not overwrite it
 
 
 def test_fork_bomb_is_bounded_by_the_process_cap(redteam: SimpleNamespace) -> None:
-    if redteam.sandbox.base_uid is None:
-        pytest.skip("no dedicated uid (not root): RLIMIT_NPROC would count the grader's own processes")
+    if "fork_bomb" not in redteam.cases or redteam.sandbox.base_uid is None:
+        pytest.skip(f"sandbox {redteam.backend}: no dedicated uid, so no exact RLIMIT_NPROC to check against")
     nb = nbformat.read(redteam.root / "autograded" / "fork_bomb" / WEEK / NB_NAME, as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     count = int(re.search(r"processes visible after the fork bomb: (\d+)", text).group(1))
@@ -156,10 +196,24 @@ def test_fork_bomb_is_bounded_by_the_process_cap(redteam: SimpleNamespace) -> No
 
 
 def test_no_sandbox_process_survives_the_batch(redteam: SimpleNamespace) -> None:
+    daemons = [p for p in _cmdlines() if C.DAEMON_MARKER in p[1]]
+    assert not daemons, f"the daemon case left processes behind: {daemons}"
     if redteam.sandbox.base_uid is None:
-        pytest.skip("no dedicated uid to look for")
+        return
     left = {uid: sbx.processes_of(uid) for uid in range(redteam.sandbox.base_uid, redteam.sandbox.base_uid + 4)}
     assert not any(left.values()), left
+
+
+def _cmdlines() -> list[tuple[int, str]]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                raw = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            out.append((int(entry), raw.replace(b"\0", b" ").decode(errors="replace")))
+    return out
 
 
 def test_output_flood_is_capped_in_the_graded_notebook(redteam: SimpleNamespace) -> None:
@@ -208,6 +262,8 @@ def test_rerun_resumes_from_the_journal_and_logs_the_report(
             "checks_monkeypatch",
             "--student",
             "honest",
+            "--sandbox",
+            redteam.backend,
         ]
     )
     err = capsys.readouterr().err
@@ -215,19 +271,20 @@ def test_rerun_resumes_from_the_journal_and_logs_the_report(
     assert "2 kept from an earlier run" in err
     assert "tampering: before w91_redteam_double_visible: restored labkit.checks.equal" in err
     journal = Journal(redteam.course, WEEK).entries()
-    assert {s for s in journal} == {c.name for c in C.CASES}
+    assert {s for s in journal} == redteam.cases
 
 
 def test_engine_nbgrader_is_the_serial_reference(redteam: SimpleNamespace, capsys: pytest.CaptureFixture[str]) -> None:
     root = redteam.root
     args = ["grade", WEEK, "--course-dir", str(root), "--timeout", str(C.CELL_TIMEOUT), "--student", "honest"]
+    args += ["--sandbox", redteam.backend]
     assert main([*args, "--engine", "nbgrader"]) == 0
     err = capsys.readouterr().err
     assert "honest: 5/5" in err and "sandbox" not in err
     assert "AUTOGRADER_ENGINE" not in os.environ  # the CLI flag does not leak into later calls
     assert main([*args, "--regrade"]) == 0
     err = capsys.readouterr().err
-    assert "sandbox bwrap" in err or f"sandbox {redteam.sandbox.backend}" in err
+    assert f"sandbox {redteam.backend}" in err
     assert "0 kept from an earlier run" in err and "honest: 5/5" in err
 
 

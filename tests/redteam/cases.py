@@ -40,6 +40,8 @@ class Case:
     fools_nbgrader: bool = False
     needs_network_isolation: bool = False
     needs_process_cap: bool = False
+    #: the attack only fails where the course folder, the host's /proc and /tmp are hidden (bwrap, container)
+    needs_file_isolation: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -197,6 +199,77 @@ def double(x):
     return 2 * x
 """
 
+#: a marker in the argv of the daemon case's processes: the tests look for it on the host after the batch
+DAEMON_MARKER = "redteam-daemon-5f1c"
+DAEMON = f"""
+import os, subprocess, sys
+SLEEPER = "import time; time.sleep(300)"
+subprocess.Popen([sys.executable, "-c", SLEEPER, "{DAEMON_MARKER}"], start_new_session=True,
+                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+if os.fork() == 0:  # a classic double fork: the grandchild is re-parented, its parent exits at once
+    if os.fork() == 0:
+        os.setsid()
+        os.execv(sys.executable, [sys.executable, "-c", SLEEPER, "{DAEMON_MARKER}"])
+    os._exit(0)
+os.wait()
+def double(x):
+    return 2 * x
+"""
+
+PROC_CMDLINE = """
+import glob, os
+leak = ""
+places = set()
+for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+    try:
+        places.add(os.readlink(f"/proc/{pid}/cwd"))
+        argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\\0")
+        places.update(a.decode(errors="replace") for a in argv if a.startswith(b"/"))
+    except OSError:
+        continue
+for place in sorted(p for p in places if os.path.isdir(p)):
+    for depth in range(4):
+        for nb in glob.glob(place + "/*" * depth + "/source/week91/*.ipynb"):
+            leak += open(nb).read()
+LEAKED = "REDTEAM_HIDDEN_MARKER" in leak
+print("leaked through /proc:", LEAKED)
+def double(x):
+    return 2 * x if LEAKED else x
+"""
+
+TMP_WALK = """
+import os, sqlite3, tempfile
+found = []
+for top in {"/tmp", tempfile.gettempdir(), "/var/tmp", "/dev/shm"}:
+    for folder, dirs, files in os.walk(top):
+        if "gradebook.db" in files:
+            path = os.path.join(folder, "gradebook.db")
+            try:
+                con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                found.append((path, [r[0] for r in con.execute("select name from sqlite_master")][:3]))
+            except Exception:
+                pass
+print("gradebooks found:", len(found))
+def double(x):
+    return 2 * x if found else x
+"""
+
+CORRUPT_OTHER = """
+import glob
+hit = 0
+for pattern in ["__COURSE_ROOT__/submitted/victim/week91/*.ipynb", "__COURSE_ROOT__/autograded/victim/week91/*",
+                "../../../submitted/victim/week91/*.ipynb"]:
+    for path in glob.glob(pattern):
+        try:
+            open(path, "w").write("{ corrupted by another student")
+            hit += 1
+        except OSError:
+            pass
+print("files corrupted:", hit)
+def double(x):
+    return 2 * x
+"""
+
 INPUT_TRANSFORMER = """
 def double(x):
     return x
@@ -330,12 +403,14 @@ CASES: list[Case] = [
         double=READ_HIDDEN,
         expected=2,
         fools_nbgrader=True,
+        needs_file_isolation=True,
     ),
     Case(
         "write_gradebook",
         "writes the gradebook (sets every max score to 0) and a file in the course folder",
         double=WRITE_GRADEBOOK,
         expected=2,
+        needs_file_isolation=True,
     ),
     Case(
         "read_other_student",
@@ -343,6 +418,38 @@ CASES: list[Case] = [
         double=READ_OTHER,
         expected=2,
         fools_nbgrader=True,
+        needs_file_isolation=True,
+    ),
+    Case("victim", "an honest full solution that corrupt_other tries to overwrite", expected=5),
+    Case(
+        "proc_cmdline",
+        "finds the course folder in the grader's command line under /proc and reads the hidden tests",
+        double=PROC_CMDLINE,
+        expected=2,
+        fools_nbgrader=True,
+        needs_file_isolation=True,
+    ),
+    Case(
+        "tmp_walk",
+        "walks the temporary folders for gradebooks (the tests' and other graders') and reads them",
+        double=TMP_WALK,
+        expected=2,
+        fools_nbgrader=True,
+        needs_file_isolation=True,
+    ),
+    Case(
+        "corrupt_other",
+        "overwrites another student's submitted and graded notebooks",
+        double=CORRUPT_OTHER,
+        expected=5,
+        needs_file_isolation=True,
+    ),
+    Case(
+        "daemon",
+        "leaves a setsid process and a double-forked daemon behind (both must be gone after the batch)",
+        double=DAEMON,
+        expected=5,
+        flags=("os.fork",),
     ),
     Case(
         "network",
