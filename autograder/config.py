@@ -97,6 +97,22 @@ def build_config(root: str | Path = ".", *, timeout: int | None = None) -> Confi
         "nbgrader.preprocessors.CheckCellMetadata",
     ]
 
+    # the release tags every test cell `raises-exception` (nbval and a student's run go on past a blank)
+    c.GenerateAssignment.preprocessors = [
+        "nbgrader.preprocessors.IncludeHeaderFooter",
+        "nbgrader.preprocessors.InstantiateTests",
+        "nbgrader.preprocessors.LockCells",
+        "nbgrader.preprocessors.ClearSolutions",
+        "nbgrader.preprocessors.ClearOutput",
+        "nbgrader.preprocessors.CheckCellMetadata",
+        "nbgrader.preprocessors.ComputeChecksums",
+        "nbgrader.preprocessors.SaveCells",
+        "nbgrader.preprocessors.ClearHiddenTests",
+        "nbgrader.preprocessors.ClearMarkScheme",
+        "autograder.preprocessors.TagBlankErrors",
+        "nbgrader.preprocessors.ComputeChecksums",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
     c.ClearSolutions.end_solution_delimeter = "END SOLUTION"

@@ -1,4 +1,13 @@
-"""Our one addition to nbgrader's autograde pipeline: put back locked cells a student deleted.
+"""Our additions to nbgrader's pipelines: put back locked cells a student deleted; tag the release's tests.
+
+:class:`TagBlankErrors` (release): every test cell and answer cell of the released notebook carries the
+``raises-exception`` tag, because in the blank a test calls student code that raises ``NotImplementedError``
+and an answer cell that is not a function definition raises it itself. A worked example that uses a student's
+answer carries the same tag in ``source/`` (CONTRIBUTING.md). nbval (``--nbval-lax``)
+then accepts that error and goes on with the next cell, exactly as a student running the notebook does; the
+error still counts under grading (nbgrader scores a cell by its outputs, tags play no part).
+
+:class:`RestoreMissingCells` (autograde):
 
 nbgrader's ``OverwriteCells.add_missing_cells`` restores deleted *graded* cells only. A deleted locked cell
 that is not graded (the ``wNN_setup`` cell that imports labkit) would stay deleted and every later test would
@@ -21,6 +30,21 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 RESTORED_MARK = "Restored deleted cell"
+BLANK_ERROR_TAG = "raises-exception"
+
+
+class TagBlankErrors(NbGraderPreprocessor):
+    """Add the ``raises-exception`` tag to the release's test cells and answer cells (both raise in the blank)."""
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: ResourcesDict, index: int
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") == "code" and (meta.get("grade") or meta.get("solution")):
+            tags = list(cell.metadata.get("tags", []))
+            if BLANK_ERROR_TAG not in tags:
+                cell.metadata["tags"] = [*tags, BLANK_ERROR_TAG]
+        return cell, resources
 
 
 def _grade_id(cell: NotebookNode) -> str | None:

@@ -10,6 +10,9 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+#: fixture courses' notebooks are graded by the tests, not run by nbval (some loop for ever on purpose)
+collect_ignore_glob = ["fixtures/*.ipynb", "redteam/*.ipynb"]
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
 FIXTURE_ASSIGNMENT = "week90"

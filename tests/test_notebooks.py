@@ -119,3 +119,17 @@ def test_released_blank_scores_zero(nb_path: Path, selfchecks) -> None:
     result = selfchecks(nb_path.parent.name)
     b = result.blank
     assert b.error is None and b.score == 0, "\n".join(result.problems) + "\n" + result.table()
+
+
+def test_released_test_and_answer_cells_let_nbval_go_on(nb_path: Path) -> None:
+    """In the blank, tests and answer stubs raise NotImplementedError: the release tags them for nbval."""
+    released = REPO / "notebooks" / nb_path.parent.name / nb_path.name
+    nb = nbformat.read(released, as_version=4)
+    untagged = [
+        _meta(c)["grade_id"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        and (_meta(c).get("grade") or _meta(c).get("solution"))
+        and "raises-exception" not in c.metadata.get("tags", [])
+    ]
+    assert not untagged, f"released cells without the raises-exception tag: {untagged}; run the release again"
