@@ -7,13 +7,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .course import AutograderError, Course, check_assignment, log, nblog
+from .course import Course
+from .errors import AutograderError, log, nblog
 from .grade import default_jobs
-
-if TYPE_CHECKING:
-    from .engine import EngineOptions
+from .ids import check_assignment
+from .limits import EngineOptions
 
 EPILOG = """\
 typical term:
@@ -127,8 +126,6 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 def _engine_options(args: argparse.Namespace) -> EngineOptions:
     """--engine/--sandbox/--regrade/--jobs as one settings object, passed down (nothing goes through os.environ)."""
-    from .engine import EngineOptions
-
     return EngineOptions.from_env(engine=args.engine, sandbox=args.sandbox, regrade=args.regrade, jobs=args.jobs)
 
 

@@ -22,7 +22,8 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from . import config as cfg
-from .course import AutograderError, Course, log
+from .course import Course
+from .errors import AutograderError, log
 from .ids import STUDENT_RE
 
 ROSTER_COLUMNS = ("student_id", "first_name", "last_name", "email")

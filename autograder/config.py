@@ -16,10 +16,11 @@ Layout (nbgrader's ``{step}/{student}/{assignment}`` with the course's names)::
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from traitlets.config import Config
+
+from .limits import cell_timeout
 
 COURSE_ID = "devops-tbd"
 SOURCE_DIR = "source"
@@ -29,34 +30,12 @@ AUTOGRADED_DIR = "autograded"
 FEEDBACK_DIR = "feedback"
 GRADEBOOK = "gradebook.db"
 
-#: Seconds one cell may run during grading before nbgrader interrupts it (the cell then scores 0).
-DEFAULT_CELL_TIMEOUT = 60
-#: Environment variable that overrides the per-cell timeout (seconds), e.g. for a slow machine.
-TIMEOUT_ENV = "AUTOGRADER_CELL_TIMEOUT"
-
 #: What the release puts where a solution was.
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
-
-
-def cell_timeout(timeout: int | None = None) -> int:
-    """The per-cell timeout: the explicit value, else ``$AUTOGRADER_CELL_TIMEOUT``, else 60 s."""
-    if timeout is not None:
-        value: int | str = timeout
-    else:
-        value = os.environ.get(TIMEOUT_ENV, DEFAULT_CELL_TIMEOUT)
-    try:
-        seconds = int(value)
-    except ValueError:
-        raise ValueError(
-            f"{TIMEOUT_ENV} must be a whole number of seconds, found {value!r}; try {DEFAULT_CELL_TIMEOUT}"
-        ) from None
-    if seconds <= 0:
-        raise ValueError(f"the per-cell timeout must be a positive number of seconds, found {seconds}")
-    return seconds
 
 
 def gradebook_url(root: str | Path) -> str:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,82 +25,12 @@ from nbgrader.utils import capture_log
 from sqlalchemy.exc import SAWarning
 
 from . import config as cfg
-from .ids import ASSIGNMENT_RE, NOTEBOOK_RE, STUDENT_RE
-from .preprocessors import RESTORED_MARK
+from .cells import is_hidden_source, nbgrader_meta, restored_ids, was_restored
+from .errors import NBGRADER_LOG, AutograderError, nblog
+from .ids import ASSIGNMENT_RE, NOTEBOOK_RE, check_assignment, check_student
+from .results import CellResult, GradeResult
 
-log = logging.getLogger("autograder")
-#: nbgrader's own (chatty) log; shown with ``--verbose``, always appended to ``<root>/.nbgrader.log``.
-nblog = logging.getLogger("autograder.nbgrader")
-nblog.propagate = False
-nblog.setLevel(logging.INFO)
-
-NBGRADER_LOG = ".nbgrader.log"
-
-
-class AutograderError(Exception):
-    """Expected bad input or state: the message says what was expected, what was found and what to try."""
-
-
-@dataclass
-class CellResult:
-    grade_id: str
-    score: float
-    max_score: float
-    hidden: bool
-    status: str  # "passed" | "failed" | "timeout" | "not run"
-    error_type: str | None = None
-    message: str = ""
-
-
-@dataclass
-class GradeResult:
-    student: str
-    assignment: str
-    notebook: str | None = None
-    score: float | None = None
-    max_score: float | None = None
-    cells: list[CellResult] = field(default_factory=list)
-    restored: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def notes(self) -> list[str]:
-        notes = []
-        if self.restored:
-            notes.append("restored deleted cells: " + ", ".join(self.restored))
-        for c in self.cells:
-            if c.status == "timeout":
-                notes.append(f"{c.grade_id} timed out")
-        return notes
-
-
-def check_assignment(assignment: str) -> str:
-    if not ASSIGNMENT_RE.match(assignment):
-        raise AutograderError(f"assignment {assignment!r} is not of the form weekNN (for example week01)")
-    return assignment
-
-
-def hidden_block_re() -> re.Pattern[str]:
-    return re.compile(
-        rf"^[ \t]*{re.escape(cfg.BEGIN_HIDDEN)}.*?^[ \t]*{re.escape(cfg.END_HIDDEN)}[^\n]*\n?", re.M | re.S
-    )
-
-
-def is_hidden_source(source: str) -> bool:
-    return cfg.BEGIN_HIDDEN in source
-
-
-def was_restored(cell: Any) -> bool:
-    """True for a cell that :class:`~autograder.preprocessors.RestoreMissingCells` put back."""
-    return bool(cell.get("metadata", {}).get("autograder", {}).get("restored"))
-
-
-def nbgrader_meta(cell: Any) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+__all__ = ["Course", "copy_source", "run_error"]
 
 
 def _tools_on_path() -> None:
@@ -176,7 +104,8 @@ class Course:
             nblog.removeHandler(handler)
             handler.close()
 
-    def _run(self, app: Any) -> dict:
+    def run_app(self, app: Any) -> dict[str, Any]:
+        """Run an nbgrader app with its log captured (``{'success', 'log', 'error'}``), warnings quietened."""
         with self._captured(), warnings.catch_warnings():
             # nbgrader 0.9.6 trips SQLAlchemy 2 autoflush warnings on every new submission; harmless
             warnings.filterwarnings("ignore", category=SAWarning)
@@ -198,10 +127,10 @@ class Course:
         )
         app.force = True
         app.create_assignment = True
-        result = self._run(app)
+        result = self.run_app(app)
         if not result["success"]:
             raise AutograderError(
-                f"release of {assignment} failed: {_last_error(result)} (details in {NBGRADER_LOG})"
+                f"release of {assignment} failed: {run_error(result)} (details in {NBGRADER_LOG})"
             )
         released = self.released_notebooks(assignment)
         for path in released:
@@ -211,8 +140,7 @@ class Course:
     def autograde(self, assignment: str, student: str) -> GradeResult:
         """Autograde one student's submission; never raises for a bad submission (see ``.error``)."""
         check_assignment(assignment)
-        if not STUDENT_RE.match(student):
-            raise AutograderError(f"student id {student!r} is not valid (letters, digits, . _ -)")
+        check_student(student)
         result = GradeResult(student=student, assignment=assignment)
         submitted = self.step_dir(cfg.SUBMITTED_DIR, student, assignment)
         if not list(submitted.glob("*.ipynb")):
@@ -226,18 +154,16 @@ class Course:
         )
         app.force = True
         app.create_student = True
-        run = self._run(app)
-        text = run.get("log", "")
-        # ours (autograder.preprocessors) and nbgrader's own message for graded cells
-        found = re.findall(rf"{RESTORED_MARK} (\S+)|Missing grade cell (\S+) encountered", text)
-        result.restored = sorted({a or b for a, b in found})
+        run = self.run_app(app)
+        result.restored = restored_ids(run.get("log", ""))
         if not run["success"]:
-            result.error = f"grading failed: {_last_error(run)}"
+            result.error = f"grading failed: {run_error(run)}"
             return result
-        self._read_scores(result)
+        self.read_scores(result)
         return result
 
-    def _read_scores(self, result: GradeResult) -> None:
+    def read_scores(self, result: GradeResult) -> None:
+        """Fill ``result`` with the gradebook's scores and the graded notebook's cell results."""
         assignment, student = result.assignment, result.student
         graded = sorted(self.step_dir(cfg.AUTOGRADED_DIR, student, assignment).glob("*.ipynb"))
         with Gradebook(self.db_url, cfg.COURSE_ID) as gb:
@@ -267,7 +193,7 @@ class Course:
         """Scores already in the gradebook and ``autograded/`` (no grading)."""
         result = GradeResult(student=student, assignment=assignment)
         try:
-            self._read_scores(result)
+            self.read_scores(result)
         except MissingEntry:
             result.error = f"{student} has no graded submission for {assignment}"
         return result
@@ -291,7 +217,7 @@ def _cell_result(cell: Any, gid: str, score: float, max_score: float) -> CellRes
     return CellResult(gid, score, max_score, hidden, "failed", err.get("ename"), message)
 
 
-def _last_error(run: dict) -> str:
+def run_error(run: dict[str, Any]) -> str:
     """The most useful single line of a failed nbgrader run."""
     tb = [ln for ln in run.get("error", "").strip().splitlines() if ln.strip()]
     logged = [ln for ln in run.get("log", "").splitlines() if ln.startswith("[ERROR]")]

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .collect import collect, read_roster
-from .course import AutograderError, Course, copy_source, log
-from .engine import EngineOptions
+from .course import Course, copy_source
+from .errors import AutograderError, log
 from .export import export
 from .feedback import feedback
 from .grade import default_jobs, grade_many
 from .ids import ASSIGNMENT_RE
+from .limits import EngineOptions
 from .selfcheck import format_table
 
 SAMPLES = "samples"

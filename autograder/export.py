@@ -9,7 +9,8 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from . import config as cfg
-from .course import Course, nbgrader_meta
+from .cells import nbgrader_meta
+from .course import Course
 
 FIXED_COLUMNS = ["student_id", "assignment", "score", "max_score", "percent"]
 

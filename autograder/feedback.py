@@ -23,8 +23,11 @@ from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
 from . import config as cfg
-from .course import Course, GradeResult, hidden_block_re, is_hidden_source, log, nbgrader_meta
+from .cells import hidden_block_re, is_hidden_source, nbgrader_meta
+from .course import Course
+from .errors import log
 from .grade import submitted_students
+from .results import GradeResult
 
 MIN_SCRUB_LEN = 6  # hidden lines shorter than this (")", "else:") are too common to scrub on
 

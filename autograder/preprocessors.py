@@ -29,7 +29,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-RESTORED_MARK = "Restored deleted cell"
+from .cells import RESTORED_MARK
+
 BLANK_ERROR_TAG = "raises-exception"
 
 

@@ -20,7 +20,9 @@ from nbformat import NotebookNode
 
 from . import config as cfg
 from .authoring import write
-from .course import AutograderError, check_assignment, nbgrader_meta
+from .cells import nbgrader_meta
+from .errors import AutograderError
+from .ids import check_assignment
 
 
 def solution_body(source: str) -> str:

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import os
 import pwd
 import shutil
@@ -52,75 +51,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("autograder")
+from .limits import DEFAULT_BASE_UID, IMAGE_ENV, UID_ENV, Limits
 
 BACKENDS = ("auto", "container", "bwrap", "user", "none")
 #: the backends that hide the course folder; ``auto`` uses nothing else
 ISOLATING = ("container", "bwrap")
-SANDBOX_ENV = "AUTOGRADER_SANDBOX"
-IMAGE_ENV = "AUTOGRADER_SANDBOX_IMAGE"
-UID_ENV = "AUTOGRADER_SANDBOX_UID"
-DEFAULT_BASE_UID = 64100
-
-
-# ----------------------------------------------------------------------------- limits
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, found {raw!r}; try {default}") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, found {value}; try {default}")
-    return value
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits for one submission (all notebooks of one student)."""
-
-    cell_timeout: int = 60  #: seconds one cell may run; then it is interrupted (nbgrader's timeout)
-    total_timeout: int = 600  #: seconds for the whole submission; then the kernel is killed
-    interrupt_grace: int = 5  #: seconds an interrupted cell gets to stop before the kernel is killed
-    memory_mb: int = 2048  #: RLIMIT_AS of every process of the submission
-    nproc: int = 256  #: RLIMIT_NPROC of the dedicated uid (processes and threads)
-    output_kb: int = 1024  #: output kept per cell (errors are always kept, their traceback shortened)
-    file_size_mb: int = 512  #: RLIMIT_FSIZE: the largest file the submission may write
-    nofile: int = 1024  #: RLIMIT_NOFILE
-
-    @classmethod
-    def from_env(cls, cell_timeout: int, **overrides: int | None) -> Limits:
-        """Defaults, then ``$AUTOGRADER_*`` variables, then explicit ``overrides`` (None = not given)."""
-        total_default = max(300, 10 * cell_timeout)
-        limits = cls(
-            cell_timeout=cell_timeout,
-            total_timeout=_env_int("AUTOGRADER_TOTAL_TIMEOUT", total_default),
-            memory_mb=_env_int("AUTOGRADER_MEMORY_MB", cls.memory_mb),
-            nproc=_env_int("AUTOGRADER_NPROC", cls.nproc),
-            output_kb=_env_int("AUTOGRADER_OUTPUT_KB", cls.output_kb),
-        )
-        given = {k: v for k, v in overrides.items() if v is not None}
-        for key, value in given.items():
-            if value <= 0:
-                raise ValueError(f"limit {key} must be positive, found {value}")
-        return replace(limits, **given)
-
-    def rlimits(self) -> dict[str, int]:
-        return {
-            "RLIMIT_AS": self.memory_mb * 1024 * 1024,
-            "RLIMIT_FSIZE": self.file_size_mb * 1024 * 1024,
-            "RLIMIT_NOFILE": self.nofile,
-            "RLIMIT_CORE": 0,
-            "RLIMIT_CPU": self.total_timeout + 60,
-        }
-
-    def describe(self) -> str:
-        return (
-            f"cell {self.cell_timeout} s, total {self.total_timeout} s, memory {self.memory_mb} MiB/process, "
-            f"{self.nproc} processes, output {self.output_kb} KiB/cell"
-        )
 
 
 # ----------------------------------------------------------------------------- launcher
@@ -538,7 +473,7 @@ def _free_base_uid(base: int, count: int) -> int:
         if not taken and not any(processes_of(u) for u in range(base, base + count)):
             return base
         base += 1000
-    raise RuntimeError(f"no free range of {count} uids near {DEFAULT_BASE_UID}; set {UID_ENV}")
+    raise RuntimeError(f"no free range of {count} uids near {base}; set {UID_ENV}")
 
 
 def exposed_paths(python: str | None = None) -> tuple[str, ...]:
@@ -569,6 +504,9 @@ def choose(
     hidden: Sequence[str | Path] = (),
     slots: int = 1,
     python: str | None = None,
+    image: str | None = None,
+    base_uid: int = DEFAULT_BASE_UID,
+    forward_env: Sequence[tuple[str, str]] = (),
 ) -> Sandbox:
     """Pick the sandbox: ``backend``, else ``auto`` — a container, else bwrap, else :class:`SandboxUnavailable`.
 
@@ -582,16 +520,14 @@ def choose(
     root = os.geteuid() == 0
     hidden_t = tuple(str(Path(h).resolve()) for h in hidden)
     expose = exposed_paths(python)
-    forward = tuple((k, v) for k, v in os.environ.items() if k.startswith("LABKIT_") or k == "TZ")
-    base_uid = None
-    if root:
-        base_uid = _free_base_uid(int(os.environ.get(UID_ENV) or DEFAULT_BASE_UID), max(1, slots))
-    common: dict[str, Any] = dict(python=python, expose=expose, hidden=hidden_t, root=root, forward_env=forward)
+    first_uid = _free_base_uid(base_uid, max(1, slots)) if root else None
+    common: dict[str, Any] = dict(
+        python=python, expose=expose, hidden=hidden_t, root=root, forward_env=tuple(forward_env)
+    )
     skipped: list[str] = []
 
     if wanted in ("auto", "container"):
         engine, note = _container_engine()
-        image = os.environ.get(IMAGE_ENV)
         if engine and image:
             smoke = _run_quiet(
                 [engine, "run", "--rm", "--network", "none", image, python, "-c", "import ipykernel, labkit"],
@@ -601,7 +537,7 @@ def choose(
                 return Sandbox(
                     "container",
                     f"{note}, image {image}",
-                    base_uid=base_uid,
+                    base_uid=first_uid,
                     engine=engine,
                     image=image,
                     **common,
@@ -617,7 +553,7 @@ def choose(
         exe, _ = find_bwrap()
         ok, note = bwrap_works()
         if ok:
-            sb = Sandbox("bwrap", note, base_uid=base_uid, bwrap=exe, **common)  # type: ignore[arg-type]
+            sb = Sandbox("bwrap", note, base_uid=first_uid, bwrap=exe, **common)  # type: ignore[arg-type]
             return _with_notes(sb, skipped)
         if wanted == "bwrap":
             raise SandboxUnavailable(f"bwrap sandbox unavailable: {note}")
@@ -640,7 +576,7 @@ def choose(
         blocked = [p for p in expose if not world_reachable(p)]
         if root and not blocked:
             return _with_notes(
-                Sandbox("user", "dedicated unprivileged uid", base_uid=base_uid, **common),  # type: ignore[arg-type]
+                Sandbox("user", "dedicated unprivileged uid", base_uid=first_uid, **common),  # type: ignore[arg-type]
                 skipped,
             )
         why = (

@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 
 from . import config as cfg
-from .course import Course, GradeResult, copy_source
+from .course import Course, copy_source
+from .results import GradeResult
 
 SOLUTION = "selfcheck-solution"
 BLANK = "selfcheck-blank"

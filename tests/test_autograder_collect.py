@@ -10,7 +10,8 @@ import pytest
 
 from autograder.cli import main
 from autograder.collect import check_notebook_bytes, collect, read_roster
-from autograder.course import AutograderError, Course
+from autograder.course import Course
+from autograder.errors import AutograderError
 from autograder.samples import fill, write_submission
 
 ROSTER = "student_id,first_name,last_name,email\n" + "".join(

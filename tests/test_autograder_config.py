@@ -35,16 +35,18 @@ def test_build_config_layout_and_grading_options(tmp_path: Path) -> None:
 
 
 def test_timeout_default_env_and_bad_value(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(cfg.TIMEOUT_ENV, raising=False)
-    assert cfg.cell_timeout() == 60
-    monkeypatch.setenv(cfg.TIMEOUT_ENV, "7")
-    assert cfg.cell_timeout() == 7
-    assert cfg.cell_timeout(3) == 3
-    monkeypatch.setenv(cfg.TIMEOUT_ENV, "soon")
+    from autograder import limits
+
+    monkeypatch.delenv(limits.TIMEOUT_ENV, raising=False)
+    assert limits.cell_timeout() == 60
+    monkeypatch.setenv(limits.TIMEOUT_ENV, "7")
+    assert limits.cell_timeout() == 7
+    assert limits.cell_timeout(3) == 3
+    monkeypatch.setenv(limits.TIMEOUT_ENV, "soon")
     with pytest.raises(ValueError, match="whole number of seconds"):
-        cfg.cell_timeout()
+        limits.cell_timeout()
     with pytest.raises(ValueError, match="positive"):
-        cfg.cell_timeout(0)
+        limits.cell_timeout(0)
 
 
 def test_nbgrader_config_file_agrees_with_build_config(repo_root: Path) -> None:

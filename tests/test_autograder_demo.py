@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from autograder.cli import main
-from autograder.course import AutograderError
 from autograder.demo import Outcome, compare, fresh_course_dir, golden
+from autograder.errors import AutograderError
 from autograder.samples import fill, write_submission
 
 HERE = Path(__file__).resolve().parent

@@ -17,10 +17,12 @@ import nbformat
 import pytest
 
 from autograder.cli import main
-from autograder.course import AutograderError, Course, GradeResult
+from autograder.course import Course
+from autograder.errors import AutograderError
 from autograder.export import FIXED_COLUMNS
 from autograder.feedback import hidden_lines
 from autograder.grade import grade
+from autograder.results import GradeResult
 from autograder.samples import fill, write_submission
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,8 @@ import nbformat
 import pytest
 
 from autograder.cli import main
-from autograder.course import AutograderError, Course
+from autograder.course import Course
+from autograder.errors import AutograderError
 from autograder.samples import solution_lines
 
 FIXTURE_COURSE = Path(__file__).resolve().parent / "fixtures" / "course"

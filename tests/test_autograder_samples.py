@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.course import AutograderError
+from autograder.errors import AutograderError
 from autograder.samples import fill, solution_body, write_submission
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import procs
+from autograder.engine import reaper
 from autograder.samples import fill, write_submission
 
 pytestmark = pytest.mark.slow
@@ -50,7 +50,7 @@ def test_kill_9_of_the_grader_leaves_no_process_behind(course_root: Path) -> Non
         seen: dict[int, str | None] = {}
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and grader.poll() is None:
-            below = procs.descendants(grader.pid)
+            below = reaper.descendants(grader.pid)
             seen.update({pid: _start_time(pid) for pid in below if pid not in seen})
             kernels = [p for p in below if b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes()]
             if len(kernels) >= 2:  # both workers are inside a submission's endless loop

@@ -26,12 +26,13 @@ import pytest
 from redteam import cases as C  # tests/redteam/ (pytest puts tests/ on sys.path)
 from redteam.build_course import HIDDEN_MARKER
 
-from autograder import integrity
+from autograder import guard, scan
 from autograder import sandbox as sbx
 from autograder.cli import main
 from autograder.course import Course
 from autograder.engine import EngineOptions, Journal, grade_parallel, locked_cell_changes
 from autograder.feedback import feedback
+from autograder.limits import Limits
 from autograder.samples import fill, write_submission
 
 HERE = Path(__file__).resolve().parent
@@ -97,12 +98,10 @@ def redteam(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         write_submission(_submission(root, case), root / "submitted" / case.name / WEEK / NB_NAME)
     _write_bad_inputs(root)
     students = [c.name for c in cases] + [b[0] for b in C.BAD_INPUTS]
-    options = EngineOptions(jobs=2, nproc=C.NPROC, progress=False, sandbox=backend)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AUTOGRADER_MAX_NOTEBOOK_MB", "1")
-        started = time.monotonic()
-        results = grade_parallel(course, [(WEEK, s) for s in students], options)
-        elapsed = time.monotonic() - started
+    options = EngineOptions(jobs=2, nproc=C.NPROC, progress=False, sandbox=backend, max_notebook_mb=1)
+    started = time.monotonic()
+    results = grade_parallel(course, [(WEEK, s) for s in students], options)
+    elapsed = time.monotonic() - started
     return SimpleNamespace(
         course=course,
         root=root,
@@ -227,7 +226,7 @@ def test_graded_notebook_records_sandbox_and_tampering(redteam: SimpleNamespace)
     meta = nb.metadata["autograder"]
     assert meta["sandbox"].startswith(redteam.sandbox.backend)
     assert any("labkit.checks.equal" in t for t in meta["tampering"])
-    guard_outputs = [o for c in nb.cells for o in c.get("outputs", []) if integrity.GUARD_MIME in o.get("data", {})]
+    guard_outputs = [o for c in nb.cells for o in c.get("outputs", []) if guard.GUARD_MIME in o.get("data", {})]
     assert guard_outputs == []  # the guard's answers never reach the notebook
 
 
@@ -395,27 +394,27 @@ def test_static_scan_flags_tampering_primitives_and_not_honest_code() -> None:
         "import sys\nsys.modules['labkit.checks'] = None": "sys.modules",
     }
     for source, fragment in flagged.items():
-        found = " | ".join(str(f) for f in integrity.scan_source(source, {"checks"}))
+        found = " | ".join(str(f) for f in scan.scan_source(source, {"checks"}))
         assert fragment in found, (source, found)
     honest = "import pandas as pd\nfrom labkit import git\ndef mean(v):\n    return sum(v) / len(v)\n"
     honest += "%time mean([1])\n!ls"
-    assert integrity.scan_source(honest, {"checks"}) == []
-    assert integrity.scan_source("def broken(:\n", set()) == []  # a syntax error is the student's problem
+    assert scan.scan_source(honest, {"checks"}) == []
+    assert scan.scan_source("def broken(:\n", set()) == []  # a syntax error is the student's problem
 
 
 def test_imported_modules_of_instructor_cells() -> None:
-    names = integrity.imported_modules(["import pandas as pd\nfrom labkit import checks, git", "%matplotlib inline"])
+    names = scan.imported_modules(["import pandas as pd\nfrom labkit import checks, git", "%matplotlib inline"])
     assert names[:4] == ["pandas", "labkit", "labkit.checks", "labkit.git"]
-    assert integrity.bound_module_names(["import pandas as pd\nfrom labkit import checks"]) == {
+    assert scan.bound_module_names(["import pandas as pd\nfrom labkit import checks"]) == {
         "pd",
         "checks",
     }
 
 
 def test_guard_proof_depends_on_key_and_nonce() -> None:
-    assert integrity.proof(b"k1", "n") == integrity.proof(b"k1", "n")
-    assert integrity.proof(b"k1", "n") != integrity.proof(b"k2", "n")
-    assert integrity.proof(b"k1", "n") != integrity.proof(b"k1", "m")
+    assert guard.proof(b"k1", "n") == guard.proof(b"k1", "n")
+    assert guard.proof(b"k1", "n") != guard.proof(b"k2", "n")
+    assert guard.proof(b"k1", "n") != guard.proof(b"k1", "m")
 
 
 def test_locked_cell_changes_name_every_difference(released_fixture: Path) -> None:
@@ -455,7 +454,7 @@ def _sandbox(backend: str, hidden: str, expose: tuple[str, ...]) -> sbx.Sandbox:
 def test_bwrap_command_hides_the_course_and_the_network(tmp_path: Path) -> None:
     work = tmp_path / "ag-1"
     paths = {n: work / n for n in ("run", "home", "tmp", "guard", "etc")}
-    limits = sbx.Limits(cell_timeout=5)
+    limits = Limits(cell_timeout=5)
     sb = _sandbox("bwrap", "/srv/course", ("/opt/python", "/srv/venv", "/srv/course/labkit"))
     argv = sb.command(
         ["python", "-m", "ipykernel_launcher"],
@@ -480,7 +479,7 @@ def test_bwrap_command_hides_the_course_and_the_network(tmp_path: Path) -> None:
 
 def test_user_and_none_backends_warn_and_limit(tmp_path: Path) -> None:
     paths = {n: tmp_path / n for n in ("run", "home", "tmp", "guard", "etc")}
-    limits = sbx.Limits(cell_timeout=5, memory_mb=512)
+    limits = Limits(cell_timeout=5, memory_mb=512)
     user = _sandbox("user", "/srv/course", ())
     argv = user.command(["python"], paths=paths, slot=2, limits=limits, env={})
     assert argv[:3] == ["/venv/bin/python", "-I", "-c"] and _launcher_config(argv)["uid"] == 64102
@@ -495,11 +494,11 @@ def test_user_and_none_backends_warn_and_limit(tmp_path: Path) -> None:
 
 def test_limits_from_env_and_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTOGRADER_MEMORY_MB", "1024")
-    limits = sbx.Limits.from_env(7, nproc=64)
+    limits = Limits.from_env(7, nproc=64)
     assert (limits.cell_timeout, limits.memory_mb, limits.nproc, limits.total_timeout) == (7, 1024, 64, 300)
     monkeypatch.setenv("AUTOGRADER_MEMORY_MB", "lots")
     with pytest.raises(ValueError, match="AUTOGRADER_MEMORY_MB must be a whole number"):
-        sbx.Limits.from_env(7)
+        Limits.from_env(7)
     with pytest.raises(ValueError, match="unknown sandbox"):
         sbx.choose("chroot")
 

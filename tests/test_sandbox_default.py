@@ -11,6 +11,7 @@ import pytest
 from autograder import sandbox as sbx
 from autograder.cli import main
 from autograder.engine import EngineOptions
+from autograder.limits import SANDBOX_ENV
 
 
 @pytest.fixture
@@ -77,8 +78,8 @@ def test_grade_stops_before_the_first_submission_without_a_sandbox(
 
 
 def test_options_carry_the_sandbox_without_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(sbx.SANDBOX_ENV, raising=False)
+    monkeypatch.delenv(SANDBOX_ENV, raising=False)
     assert EngineOptions.from_env(sandbox="none").sandbox == "none"
-    monkeypatch.setenv(sbx.SANDBOX_ENV, "bwrap")
+    monkeypatch.setenv(SANDBOX_ENV, "bwrap")
     assert EngineOptions.from_env().sandbox == "bwrap"
     assert EngineOptions.from_env(sandbox="none").sandbox == "none"  # the flag wins over the variable

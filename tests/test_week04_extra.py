@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from conftest import REPO
 
-from autograder.course import nbgrader_meta
+from autograder.cells import nbgrader_meta
 from autograder.samples import solution_body
 from labkit import flags, git
 
