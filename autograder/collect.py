@@ -18,10 +18,10 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import nbformat
 from nbgrader.api import Gradebook
 
 from . import config as cfg
+from .cells import check_notebook_bytes
 from .course import Course
 from .errors import AutograderError, log
 from .ids import STUDENT_RE
@@ -84,39 +84,6 @@ def register_students(course: Course, roster: dict[str, dict[str, str]]) -> None
             gb.update_or_create_student(
                 sid, first_name=row["first_name"], last_name=row["last_name"], email=row["email"] or None
             )
-
-
-def check_notebook_bytes(data: bytes) -> str | None:
-    """None when ``data`` is a valid nbformat-4 notebook, else the reason in one line."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return (
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "save the notebook from Jupyter, which writes UTF-8"
-        )
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return (
-            f"corrupt JSON at line {exc.lineno} column {exc.colno} ({exc.msg}); "
-            "the file was probably truncated or edited by hand — re-download it from Jupyter"
-        )
-    if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
-        return "JSON but not a Jupyter notebook (no 'cells'); submit the .ipynb file itself"
-    major = raw.get("nbformat")
-    if major != 4:
-        return (
-            f"nbformat {major} notebook, expected nbformat 4; open it in a current Jupyter and save, "
-            "or run: jupyter nbconvert --to notebook --nbformat 4"
-        )
-    try:
-        nb = nbformat.reads(text, as_version=4)
-        nbformat.validate(nb)
-    except Exception as exc:  # nbformat raises several types for structural problems
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return f"not a valid nbformat 4 notebook ({first}); open it in Jupyter and save it again"
-    return None
 
 
 def _keep(course: Course, assignment: str, folder: Path, path: Path) -> str:

@@ -8,8 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.cells import check_notebook_bytes
 from autograder.cli import main
-from autograder.collect import check_notebook_bytes, collect, read_roster
+from autograder.collect import collect, read_roster
 from autograder.course import Course
 from autograder.errors import AutograderError
 from autograder.samples import fill, write_submission

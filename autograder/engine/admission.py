@@ -12,8 +12,7 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from .. import config as cfg
-from ..cells import is_guarded, nbgrader_meta
-from ..collect import check_notebook_bytes
+from ..cells import check_notebook_bytes, is_guarded, nbgrader_meta
 from ..course import Course
 from ..limits import DEFAULT_MAX_NOTEBOOK_MB, MAX_NOTEBOOK_MB_ENV, Limits
 from ..scan import imported_modules
