@@ -288,7 +288,8 @@ class Environments:
     ``deploy(env, artifact)`` is what a deploy script does — copy, unpack, restart — and nothing more: it does
     not check approvals or the promotion order. It re-hashes the file it unpacks and labels the service with
     *that* digest, so ``/version`` tells the truth even when someone passes an :class:`Artifact` whose file
-    has changed since it was hashed.
+    has changed since it was hashed. A redeploy stops the old process before starting the new one (a short
+    outage, as a plain deploy script has; week 10's blue-green deploys avoid it).
     """
 
     def __init__(self, names: Sequence[str] = ENVIRONMENTS, *, clock: Clock | None = None) -> None:
