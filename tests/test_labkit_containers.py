@@ -31,7 +31,10 @@ CMD ["node", "server.js"]
 
 # -- hadolint ------------------------------------------------------------------------------------------------
 def test_hadolint_finds_the_classic_mistakes_with_their_lines():
-    text = "FROM ubuntu:latest\nRUN apt-get update && apt-get install -y curl\nRUN curl -s https://x | sh\nCMD python app.py\n"
+    text = (
+        "FROM ubuntu:latest\nRUN apt-get update && apt-get install -y curl\n"
+        "RUN curl -s https://x | sh\nCMD python app.py\n"
+    )
     found = {(f.code, f.line) for f in c.hadolint(text)}
     assert {("DL3007", 1), ("DL3008", 2), ("DL4006", 3), ("DL3025", 4)} <= found
 
