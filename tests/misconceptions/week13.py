@@ -126,9 +126,16 @@ CASES = [
     Misconception(
         "hadolint silenced with an ignore pragma",
         exercise="w13_containers_write_build",
-        edits=[("USER 1000\n", "# hadolint ignore=DL3066\nUSER node\n")],
+        edits=[
+            (
+                'HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD ["wget", "-q", "--spider", '
+                '"http://127.0.0.1:3000/health"]',
+                "# hadolint ignore=DL3025\n"
+                "HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD wget -q --spider http://127.0.0.1:3000/health",
+            )
+        ],
         passes_visible=True,
-        why="the quickest way to a green linter is to switch the rule off",
+        why="the quickest way to a green linter is to switch the rule off instead of writing the exec form",
     ),
     Misconception(
         ".env left in the build context",
@@ -142,6 +149,12 @@ CASES = [
         edits=[('".git\\n.env*\\nnode_modules\\n"', '"*\\n"')],
         passes_visible=True,
         why="'*' with no '!' exceptions is an allow-list with nothing allowed: every COPY from the context fails",
+    ),
+    Misconception(
+        "a named user",
+        exercise="w13_containers_write_build",
+        edits=[("USER 1000\n", "USER node\n")],
+        why="the syllabus writes USER node; hadolint's DL3066 and Kubernetes' runAsNonRoot want the numeric UID",
     ),
     Misconception(
         "npm start kept as the command",
