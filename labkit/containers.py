@@ -655,7 +655,8 @@ class SampleBuild:
     """A Dockerfile and what each layer weighs, the way ``docker history`` would list it after a build.
 
     ``base_mb`` maps each external base image to its size; ``layer_mb`` maps the 1-based line of every
-    instruction that adds a layer (``RUN``, ``COPY``, ``ADD``) to the megabytes it adds. The numbers are
+    instruction that adds a layer (``RUN``, ``COPY``, ``ADD``; ``WORKDIR`` with 0 MB, the folder it creates) to the
+    megabytes it adds. The numbers are
     course-made and rounded (illustrative, in the range real Node.js builds show): nothing is built here.
     """
 
@@ -695,7 +696,6 @@ def _sample_build() -> SampleBuild:
         for n, (line, mb) in enumerate(rows, start=1)
         if mb is not None and line.split(" ", 1)[0] in ("RUN", "COPY", "ADD", "WORKDIR")
     }
-    # WORKDIR creates the folder: an (empty) layer of 0 MB, as docker history shows it
     return SampleBuild(text, {"node:24-bookworm": 1100.0, "node:24-alpine": 160.0}, layers)
 
 
