@@ -28,12 +28,15 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
+import json
 import random
 import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +54,7 @@ __all__ = [
     "SYLLABUS_HPA",
     "SYLLABUS_PROBES",
     "Finding",
+    "explain",
     "ProbeAttempt",
     "ProbeLog",
     "format_findings",
@@ -324,6 +328,38 @@ def format_findings(findings: Sequence[Finding]) -> str:
     if not findings:
         return f"\u2714 every object is valid for Kubernetes {KUBERNETES_VERSION} (strict schema)"
     return "\n".join(f"{i}. {finding}" for i, finding in enumerate(findings, 1))
+
+
+@functools.lru_cache(maxsize=4)
+def _definitions(version: str) -> dict[str, Any]:
+    """The parsed ``_definitions.json`` of one Kubernetes version (1.5 MB: parsed once per process)."""
+    folder = resources.files("kubernetes_validate") / "kubernetes-json-schema" / f"v{version}.0-local"
+    try:
+        text = (folder / "_definitions.json").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(
+            f"kubernetes-validate has no schema for Kubernetes {version}; try {KUBERNETES_VERSION}"
+        ) from None
+    schema = json.loads(text)
+    found: dict[str, Any] = schema.get("definitions") or schema.get("$defs") or {}
+    return found
+
+
+def explain(definition: str, *, version: str = KUBERNETES_VERSION) -> dict[str, str]:
+    """Field → description of an API type, read from the schema kubernetes-validate ships (offline ``kubectl explain``).
+
+    ``definition`` is the OpenAPI name, e.g. ``"io.k8s.api.core.v1.Probe"`` or
+    ``"io.k8s.api.autoscaling.v2.HPAScalingRules"``. The descriptions are the API's own documentation, generated
+    from the Go types of that Kubernetes version — the primary source for defaults such as ``periodSeconds``.
+    """
+    definitions = _definitions(version)
+    if definition not in definitions:
+        close = sorted(name for name in definitions if name.rsplit(".", 1)[-1] == definition.rsplit(".", 1)[-1])
+        raise KeyError(
+            f"no API type {definition!r} in Kubernetes {version}" + (f"; did you mean {close}?" if close else "")
+        )
+    properties = definitions[definition].get("properties", {})
+    return {name: " ".join(str(prop.get("description", "")).split()) for name, prop in properties.items()}
 
 
 # ------------------------------------------------------------------------------------------------ scratch folders

@@ -146,3 +146,14 @@ def test_poll_until_ready_waits_for_a_slow_boot_and_is_bounded():
 def test_probe_attempt_success_is_the_kubelets_200_to_399():
     assert kube.ProbeAttempt(0.0, "200").ok and kube.ProbeAttempt(0.0, "302").ok
     assert not kube.ProbeAttempt(0.0, "404").ok and not kube.ProbeAttempt(0.0, "refused").ok
+
+
+def test_explain_reads_the_api_documentation_of_the_pinned_version_offline():
+    probe = kube.explain("io.k8s.api.core.v1.Probe")
+    assert "Defaults to 3" in probe["failureThreshold"] and "Default to 10 seconds" in probe["periodSeconds"]
+    assert "defaults to Limits" in kube.explain("io.k8s.api.core.v1.ResourceRequirements")["requests"]
+    assert "autoscaling" not in kube.explain("io.k8s.api.core.v1.Probe", version="1.25")["periodSeconds"]
+    with pytest.raises(KeyError, match="did you mean"):
+        kube.explain("io.k8s.api.core.v2.Probe")
+    with pytest.raises(ValueError, match="no schema"):
+        kube.explain("io.k8s.api.core.v1.Probe", version="1.2")
