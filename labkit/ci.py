@@ -120,7 +120,8 @@ def workflow_schema() -> dict[str, Any]:
     return json.loads(_schema_text())
 
 
-def _json_path(path: Any) -> str:
+def json_path(path: Any) -> str:
+    """A jsonschema error location as ``$.jobs.test[0]`` (what the course's schema messages show)."""
     out = "$"
     for part in path:
         if isinstance(part, int):
@@ -148,11 +149,16 @@ def validate_workflow(source: str | Path | Mapping[str, Any]) -> list[str]:
     either a normal job or a call to a reusable workflow), the problems are those of the closest alternative,
     as check-jsonschema's "best match" picks it.
     """
-    data = load_workflow(source)
+    return schema_problems(_validator(), load_workflow(source))
+
+
+def schema_problems(validator: Any, data: Any) -> list[str]:
+    """Every problem ``validator`` (a jsonschema validator) finds in ``data``, as sorted ``"$.path: message"``
+    lines: for a ``oneOf``/``anyOf`` the alternative closest to matching (:func:`closest_errors`)."""
     problems: list[str] = []
-    for error in _validator().iter_errors(data):
-        for leaf in _explain(error):
-            line = f"{_json_path(leaf.absolute_path)}: {leaf.message}"
+    for error in validator.iter_errors(data):
+        for leaf in closest_errors(error):
+            line = f"{json_path(leaf.absolute_path)}: {leaf.message}"
             if line not in problems:
                 problems.append(line)
     return sorted(problems)
@@ -163,7 +169,7 @@ def _rank(error: Any) -> int:
     return {"pattern": 2, "type": 1, "enum": 1}.get(error.validator, 0)
 
 
-def _explain(error: Any) -> list[Any]:
+def closest_errors(error: Any) -> list[Any]:
     """The leaf errors of the alternative closest to matching, one per location (a wrong type last).
 
     The closest alternative is the one with the fewest problems at the error's own level (so a job that has
@@ -180,7 +186,7 @@ def _explain(error: Any) -> list[Any]:
     def leaves_of(errors: list[Any]) -> list[Any]:
         by_path: dict[tuple[Any, ...], Any] = {}
         for sub in errors:
-            for leaf in _explain(sub):
+            for leaf in closest_errors(sub):
                 key = tuple(leaf.absolute_path)
                 if key not in by_path or _rank(leaf) < _rank(by_path[key]):
                     by_path[key] = leaf

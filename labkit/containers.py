@@ -877,12 +877,12 @@ def validate_compose(source: str | Path | Mapping[str, Any]) -> list[str]:
     """
     import re as _re
 
-    from labkit.ci import _explain, _json_path
+    from labkit.ci import closest_errors, json_path
 
     data = load_compose(source)
     problems: list[str] = []
     for error in _compose_validator().iter_errors(data):
-        for leaf in _explain(error):
+        for leaf in closest_errors(error):
             message = leaf.message
             if leaf.validator == "unevaluatedProperties" and isinstance(leaf.instance, Mapping):
                 known, pattern_texts = _declared_keys(leaf.schema, compose_schema())
@@ -891,7 +891,7 @@ def validate_compose(source: str | Path | Mapping[str, Any]) -> list[str]:
                 if not unknown:
                     continue
                 message = f"unknown keys {unknown} (not in the Compose Specification: a typo?)"
-            line = f"{_json_path(leaf.absolute_path)}: {message}"
+            line = f"{json_path(leaf.absolute_path)}: {message}"
             if line not in problems:
                 problems.append(line)
     return sorted(problems)

@@ -566,14 +566,7 @@ def validate_gitlab_ci(source: str | Path | Mapping[str, Any]) -> list[str]:
     :func:`labkit.ci.validate_workflow` (the closest alternative of a ``oneOf``). The schema is lenient: a job
     without ``script`` passes it although GitLab rejects it — :func:`pipeline_problems` checks that.
     """
-    data = load_gitlab_ci(source)
-    problems: list[str] = []
-    for error in _gitlab_validator().iter_errors(data):
-        for leaf in ci._explain(error):
-            line = f"{ci._json_path(leaf.absolute_path)}: {leaf.message}"
-            if line not in problems:
-                problems.append(line)
-    return sorted(problems)
+    return ci.schema_problems(_gitlab_validator(), load_gitlab_ci(source))
 
 
 def _as_list(value: Any) -> list[Any]:
