@@ -454,13 +454,20 @@ def gitops_lab(
     removed when the block ends.
     """
     files = dict(MANIFESTS if manifests is None else manifests)
-    with labgit.scratch_repo(remote=True) as repo:
+    with labgit.scratch_repo() as repo:
         repo.commit("feat: backend 1.0.0 in production", files=files, author="alice", after="10m")
-        repo.git("push", "-q", "origin", "main")
-        origin = repo.path.parent / "origin.git"
-        agent_path = repo.path.parent / "argocd"
+        root = repo.path.parent
+        origin = root / "origin.git"
+        repo.git("init", "-q", "--bare", "-b", "main", str(origin))
+        repo.git("remote", "add", "origin", str(origin))
+        repo.git("push", "-q", "-u", "origin", "main")
+        agent_path = root / "argocd"
         repo.git("clone", "-q", str(origin), str(agent_path))
         agent = labgit.ScratchRepo(agent_path, repo.home, repo.clock, repo.team)
+        # Bob's clone, configured like every labkit repository, in one git call (``clone -c`` writes the
+        # settings into the new repository); ScratchRepo.teammate then finds it and reuses it.
+        settings = [f"--config={k}={v}" for k, v in labgit._LOCAL_CONFIG.items()]
+        repo.git("clone", "-q", *settings, str(origin), str(root / "teammate-bob"))
         lab = GitOpsLab(
             repo=repo,
             agent=agent,

@@ -103,6 +103,7 @@ def test_gitops_lab_has_a_remote_two_clones_and_a_teammate() -> None:
         assert lab.app["spec"]["source"]["repoURL"] == str(lab.origin)
         files = lab.agent.git("ls-tree", "-r", "--name-only", head, "--", "k8s").split()
         assert files == ["k8s/backend.yaml", "k8s/config.yaml"]
+        assert lab.teammate.repo.git("config", "--local", "commit.gpgsign").strip() == "false"
         sha = lab.teammate.push_commit("feat: more", files={"k8s/extra.yaml": yaml.safe_dump(CONFIG)})
         assert lab.origin_head() == sha
         assert lab.agent.rev_parse("origin/main") == head, "the agent sees the push only after a fetch"
