@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "LOCAL_CONFIG",
     "GitError",
     "Person",
     "TEAM",
@@ -139,7 +140,8 @@ def isolated_env(home: str | os.PathLike[str]) -> dict[str, str]:
     return keep
 
 
-_LOCAL_CONFIG = {
+#: the settings every scratch repository gets (isolated from the host: no signing, main, a bot identity)
+LOCAL_CONFIG = {
     "user.name": "Lab Bot",
     "user.email": "lab-bot@example.com",
     "commit.gpgsign": "false",
@@ -349,7 +351,7 @@ class ScratchRepo:
         clone = self.path.parent / f"teammate-{who}"
         if not clone.exists():
             _run_git(self.path.parent, self._env, ["clone", "-q", str(self.path.parent / "origin.git"), clone.name])
-            for key, value in _LOCAL_CONFIG.items():
+            for key, value in LOCAL_CONFIG.items():
                 _run_git(clone, self._env, ["config", key, value])
         return Teammate(ScratchRepo(clone, self.home, self.clock, self.team), who)
 
@@ -475,7 +477,7 @@ def scratch_repo(
         work = root / "repo"
         env = isolated_env(home)
         _run_git(root, env, ["init", "-q", "-b", "main", str(work)])
-        for key, value in _LOCAL_CONFIG.items():
+        for key, value in LOCAL_CONFIG.items():
             _run_git(work, env, ["config", key, value])
         repo = ScratchRepo(work, home, Clock(start), team or TEAM)
         if initial_commit:

@@ -466,7 +466,7 @@ def gitops_lab(
         agent = labgit.ScratchRepo(agent_path, repo.home, repo.clock, repo.team)
         # Bob's clone, configured like every labkit repository, in one git call (``clone -c`` writes the
         # settings into the new repository); ScratchRepo.teammate then finds it and reuses it.
-        settings = [f"--config={k}={v}" for k, v in labgit._LOCAL_CONFIG.items()]
+        settings = [f"--config={k}={v}" for k, v in labgit.LOCAL_CONFIG.items()]
         repo.git("clone", "-q", *settings, str(origin), str(root / "teammate-bob"))
         lab = GitOpsLab(
             repo=repo,
