@@ -40,6 +40,7 @@ from typing import Any
 import pandas as pd
 
 from labkit import gitmetrics
+from labkit.gitmetrics import gitio
 
 try:
     from benchmarks.harness import (
@@ -247,13 +248,13 @@ def _commit_graph(path: Path) -> None:
 # ----------------------------------------------------------------------------------------------------------
 def raw_git_log(repo: Path, stats: bool = False) -> None:
     """``git log`` with commits()' exact arguments, output thrown away: the floor any reader pays."""
-    fmt = gitmetrics._LOG_FORMAT
+    fmt = gitio.LOG_FORMAT
     extra: tuple[str, ...] = ()
     if stats:
         fmt = "--format=%x01" + fmt.removeprefix("--format=")
-        extra = gitmetrics._NUMSTAT_ARGS
-    argv = gitmetrics._git_argv(repo, ["log", "--no-color", "--date=format:%z", fmt, *extra, "HEAD", "--"])
-    subprocess.run(argv, env=gitmetrics._git_env(), stdout=subprocess.DEVNULL, check=True)
+        extra = gitio.NUMSTAT_ARGS
+    argv = gitio.git_argv(repo, ["log", "--no-color", "--date=format:%z", fmt, *extra, "HEAD", "--"])
+    subprocess.run(argv, env=gitio.git_env(), stdout=subprocess.DEVNULL, check=True)
 
 
 def gitpython_frame(repo: Path) -> pd.DataFrame:

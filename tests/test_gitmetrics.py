@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import importlib
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -305,8 +306,15 @@ def test_lead_times_tag_on_an_already_released_commit_ships_nothing() -> None:
 
 
 def test_doctests_pass() -> None:
-    result = doctest.testmod(gitmetrics, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    import pkgutil
+
+    attempted = 0
+    for info in pkgutil.iter_modules(gitmetrics.__path__):
+        module = importlib.import_module(f"labkit.gitmetrics.{info.name}")
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, info.name
+        attempted += result.attempted
+    assert attempted > 0
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -560,8 +568,8 @@ def test_rev_list_parsers_agree_and_handle_octopus_merges() -> None:
         out = repo.git("rev-list", "--timestamp", "--parents", "HEAD").encode()
         lead = gitmetrics.lead_times(repo.path)
         log = gitmetrics.commits(repo.path)
-    fast = gitmetrics._rev_list_numpy(out)
-    slow = gitmetrics._rev_list_python(out)
+    fast = gitmetrics.graph._rev_list_numpy(out)
+    slow = gitmetrics.graph._rev_list_python(out)
     assert fast.shas.tolist() == slow.shas.tolist() and len(fast.shas) == 6
     assert fast.committed.tolist() == slow.committed.tolist()
     assert [p.tolist() for p in fast.parents] == [p.tolist() for p in slow.parents]
@@ -573,11 +581,11 @@ def test_rev_list_parsers_agree_and_handle_octopus_merges() -> None:
 
 def test_rev_list_numpy_parser_falls_back_on_unexpected_layouts() -> None:
     old = b"999999999 " + b"a" * 40 + b"\n" + b"1000000000 " + b"b" * 40 + b" " + b"a" * 40 + b"\n"
-    fast = gitmetrics._rev_list_numpy(old)  # 9- and 10-digit timestamps (before and after September 2001)
+    fast = gitmetrics.graph._rev_list_numpy(old)  # 9- and 10-digit timestamps (before and after September 2001)
     assert fast.committed.tolist() == [999999999, 1000000000] and fast.parents[0].tolist() == [-1, 0]
     with pytest.raises(ValueError):
-        gitmetrics._rev_list_numpy(b"12 short-name\n")
-    graph = gitmetrics._consume_rev_list(_Stream(b"12 short-name\n"))
+        gitmetrics.graph._rev_list_numpy(b"12 short-name\n")
+    graph = gitmetrics.graph._consume_rev_list(_Stream(b"12 short-name\n"))
     assert graph.shas.tolist() == [b"short-name"] and graph.committed.tolist() == [12]
 
 
@@ -643,5 +651,5 @@ def test_git_runs_a_fixed_number_of_times_whatever_the_number_of_tags(
         result = call(repo.path)  # type: ignore[operator]
         monkeypatch.undo()
     assert result is not None
-    skip = 4 + 2 * len(gitmetrics._PINNED_CONFIG)  # git --no-pager -C <path> -c k=v ...
+    skip = 4 + 2 * len(gitmetrics.gitio.PINNED_CONFIG)  # git --no-pager -C <path> -c k=v ...
     assert len(calls) == expected, [c[skip:skip + 2] for c in calls]
