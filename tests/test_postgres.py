@@ -274,13 +274,13 @@ def test_bad_setting_fails_with_the_postgres_log_and_a_hint() -> None:
 
 
 def test_damaged_data_directory_fails_with_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_copy = postgres._copy_cluster
+    real_copy = postgres.embedded._copy_cluster
 
     def copy_then_damage(template: Path, dest: Path) -> None:
         real_copy(template, dest)
         (dest / "global" / "pg_control").write_bytes(b"garbage")
 
-    monkeypatch.setattr(postgres, "_copy_cluster", copy_then_damage)
+    monkeypatch.setattr(postgres.embedded, "_copy_cluster", copy_then_damage)
     with pytest.raises(
         postgres.PostgresStartError, match=r"(?s)damaged or incomplete.*rebuild_template=True"
     ):
