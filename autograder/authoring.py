@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -18,8 +19,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 SCHEMA_VERSION = 3
 
 
-def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None) -> dict:
-    meta: dict = {
+def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {
         "grade": grade,
         "grade_id": grade_id,
         "locked": locked,

@@ -75,7 +75,7 @@ def check_notebook_bytes(data: bytes) -> str | None:
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
-    except Exception as exc:  # nbformat raises several types for structural problems
+    except Exception as exc:  # noqa: BLE001 - nbformat raises several types for structural problems
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return f"not a valid nbformat 4 notebook ({first}); open it in Jupyter and save it again"
     return None

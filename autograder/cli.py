@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .course import Course
 from .errors import AutograderError, log, nblog
@@ -36,7 +37,7 @@ class _Formatter(logging.Formatter):
         return msg
 
 
-class _StderrHandler(logging.StreamHandler):
+class _StderrHandler(logging.StreamHandler[Any]):
     """Writes to whatever ``sys.stderr`` is at the time (it may be swapped, e.g. by pytest's capsys)."""
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -176,7 +177,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import demo, read_roster
+    from .collect import read_roster
+    from .demo import demo
 
     repo = Path(args.repo)
     report = demo(repo, Path(args.course_dir), timeout=args.timeout, jobs=args.jobs, options=_engine_options(args))

@@ -96,7 +96,7 @@ def _keep(course: Course, assignment: str, folder: Path, path: Path) -> str:
     return str(dest.relative_to(course.root))
 
 
-def collect(
+def collect(  # noqa: C901 - one pass over the inbox, each rejection reason stated where it is found
     course: Course,
     assignment: str,
     folder: str | Path,

@@ -28,6 +28,7 @@ from . import config as cfg
 from .cells import is_hidden_source, nbgrader_meta, restored_ids, was_restored
 from .errors import NBGRADER_LOG, AutograderError, nblog
 from .ids import ASSIGNMENT_RE, NOTEBOOK_RE, check_assignment, check_student
+from .limits import cell_timeout
 from .results import CellResult, GradeResult
 
 __all__ = ["Course", "copy_source", "run_error"]
@@ -45,7 +46,7 @@ class Course:
 
     def __init__(self, root: str | Path = ".", *, timeout: int | None = None) -> None:
         self.root = Path(root).resolve()
-        self.timeout = cfg.cell_timeout(timeout)
+        self.timeout = cell_timeout(timeout)
         self.config = cfg.build_config(self.root, timeout=self.timeout)
         self.db_url = cfg.gradebook_url(self.root)
         _tools_on_path()

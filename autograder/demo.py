@@ -12,6 +12,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .collect import collect, read_roster
 from .course import Course, copy_source
@@ -96,7 +97,7 @@ def run_weeks(
     return {week: dict(sorted(by_student.items())) for week, by_student in outcomes.items()}
 
 
-def load_expected(folder: Path) -> dict[str, dict]:
+def load_expected(folder: Path) -> dict[str, dict[str, Any]]:
     path = folder / EXPECTED
     if not path.is_file():
         return {}
@@ -109,7 +110,7 @@ def load_expected(folder: Path) -> dict[str, dict]:
     return data
 
 
-def compare(assignment: str, expected: dict[str, dict], outcomes: dict[str, Outcome]) -> list[str]:
+def compare(assignment: str, expected: dict[str, dict[str, Any]], outcomes: dict[str, Outcome]) -> list[str]:
     """Every way ``outcomes`` differ from ``expected`` (empty list when they match)."""
     problems = []
     for student in sorted(set(expected) | set(outcomes)):
@@ -134,9 +135,9 @@ def compare(assignment: str, expected: dict[str, dict], outcomes: dict[str, Outc
     return problems
 
 
-def golden(expected: dict[str, dict], outcomes: dict[str, Outcome]) -> dict[str, dict]:
+def golden(expected: dict[str, dict[str, Any]], outcomes: dict[str, Outcome]) -> dict[str, dict[str, Any]]:
     """The expected.json that matches ``outcomes`` (keeps an old error substring when it still matches)."""
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     for student, got in sorted(outcomes.items()):
         if got.error:
             old = expected.get(student, {}).get("error")

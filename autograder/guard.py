@@ -35,6 +35,7 @@ file into the sandbox.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import hashlib
 import hmac
 import json
@@ -230,9 +231,9 @@ class _Snapshot:
                 objs.append(session)
         return objs
 
-    def _shell_lists(self) -> list[tuple[str, list]]:
+    def _shell_lists(self) -> list[tuple[str, list[Any]]]:
         shell = self.shell
-        found: list[tuple[str, list]] = []
+        found: list[tuple[str, list[Any]]] = []
         for name in ("input_transformers_cleanup", "input_transformers_post", "ast_transformers"):
             value = getattr(shell, name, None)
             if isinstance(value, list):
@@ -255,9 +256,9 @@ class _Snapshot:
         for value in entries.values():
             if isinstance(value, types.FunctionType):
                 self._add_function(value)
-            elif isinstance(value, type) and getattr(value, "__module__", "").startswith(module.__name__):
-                self._add_class(value)
-            elif isinstance(value, type) and name in self.critical:
+            elif isinstance(value, type) and (
+                getattr(value, "__module__", "").startswith(module.__name__) or name in self.critical
+            ):
                 self._add_class(value)
 
     def _add_class(self, cls: type) -> None:
@@ -310,10 +311,10 @@ class _Snapshot:
         t_trace, t_profile = self.thread_hooks
         if getattr(threading, "_trace_hook", None) is not t_trace:
             out.append("removed thread trace function (threading.settrace)")
-            threading.settrace(t_trace)  # type: ignore[arg-type]
+            threading.settrace(t_trace)
         if getattr(threading, "_profile_hook", None) is not t_profile:
             out.append("removed thread profile function (threading.setprofile)")
-            threading.setprofile(t_profile)  # type: ignore[arg-type]
+            threading.setprofile(t_profile)
         return out
 
     def _restore_builtins(self) -> list[str]:
@@ -350,18 +351,14 @@ class _Snapshot:
             for key, value in entries.items():
                 if current.get(key, _MISSING) is not value:
                     out.append(f"restored {_describe(cls)}.{key} (class attribute was replaced)")
-                    try:
+                    with contextlib.suppress(TypeError, AttributeError):
                         setattr(cls, key, value)
-                    except (TypeError, AttributeError):
-                        pass
             for key in [k for k, v in current.items() if k not in entries and k not in _VOLATILE_CLASS_ATTRS]:
                 value = current[key]
                 if callable(value) or isinstance(value, classmethod | staticmethod | property):
                     out.append(f"removed {_describe(cls)}.{key} added by student code")
-                    try:
+                    with contextlib.suppress(TypeError, AttributeError):
                         delattr(cls, key)
-                    except (TypeError, AttributeError):
-                        pass
         return out
 
     def _restore_functions(self) -> list[str]:
@@ -407,7 +404,7 @@ class _Snapshot:
                 continue
         return out
 
-    def _restore_shell(self) -> list[str]:
+    def _restore_shell(self) -> list[str]:  # noqa: C901 - one branch per IPython hook it restores, kept side by side
         out = []
         shell = self.shell
         for name, value in self.shell_attrs.items():
@@ -455,10 +452,8 @@ class _Snapshot:
             for key in [k for k, v in attrs.items() if k not in methods and callable(v)]:
                 if hasattr(type(obj), key):  # an instance attribute shadowing a method
                     out.append(f"removed {key} set on the running {_describe(type(obj))} by student code")
-                    try:
+                    with contextlib.suppress(AttributeError):
                         delattr(obj, key)
-                    except AttributeError:
-                        pass
         return out
 
 
@@ -510,10 +505,8 @@ def load_ipython_extension(ip: Any) -> None:  # pragma: no cover - runs inside t
             with open(keyfile, "rb") as f:
                 key = f.read().strip()
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(keyfile)
-            except OSError:
-                pass
     preload = [n for n in os.environ.pop(PRELOAD_ENV, "").split(",") if n]
     preload = list(dict.fromkeys([*ALWAYS_PRELOAD, *preload]))
     _preload(preload)
@@ -527,7 +520,7 @@ def load_ipython_extension(ip: Any) -> None:  # pragma: no cover - runs inside t
     publish = ip.display_pub.publish
     _state.update(key=key, snapshot=snapshot, bindings=bindings)
 
-    async def guarded_execute_request(stream: Any, ident: Any, parent: dict) -> Any:
+    async def guarded_execute_request(stream: Any, ident: Any, parent: dict[str, Any]) -> Any:
         content = parent.get("content") if isinstance(parent, dict) else None
         expressions = content.get("user_expressions") if isinstance(content, dict) else None
         nonce = expressions.pop(GUARD_KEY, None) if isinstance(expressions, dict) else None

@@ -116,5 +116,7 @@ class RestoreMissingCells(NbGraderPreprocessor):
             self.log.warning("%s %s (%s)", RESTORED_MARK, gid, "graded" if graded else "locked")
         return nb, resources
 
-    def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict, index: int):  # pragma: no cover
+    def preprocess_cell(  # pragma: no cover
+        self, cell: NotebookNode, resources: ResourcesDict, index: int
+    ) -> tuple[NotebookNode, ResourcesDict]:
         return cell, resources

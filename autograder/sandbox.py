@@ -300,7 +300,7 @@ class Sandbox:
             return self._container(list(argv), paths, owner, limits, env)
         return launch
 
-    def _bwrap(self, launch: list[str], paths: dict[str, Path], env: dict[str, str]) -> list[str]:
+    def _bwrap(self, launch: list[str], paths: dict[str, Path], env: dict[str, str]) -> list[str]:  # noqa: C901 - the bwrap command line, built in the order bwrap applies it
         assert self.bwrap
         args = [
             self.bwrap,
@@ -498,7 +498,7 @@ def exposed_paths(python: str | None = None) -> tuple[str, ...]:
     return tuple(top)
 
 
-def choose(
+def choose(  # noqa: C901 - the backends in the order auto tries them
     backend: str | None = None,
     *,
     hidden: Sequence[str | Path] = (),
@@ -541,7 +541,7 @@ def choose(
                     engine=engine,
                     image=image,
                     **common,
-                )  # type: ignore[arg-type]
+                )
             note += f"; image {image} cannot run {python} with ipykernel and labkit"
         elif engine:
             note += f"; set {IMAGE_ENV} to an image with the course environment at {sys.prefix}"
@@ -553,7 +553,7 @@ def choose(
         exe, _ = find_bwrap()
         ok, note = bwrap_works()
         if ok:
-            sb = Sandbox("bwrap", note, base_uid=first_uid, bwrap=exe, **common)  # type: ignore[arg-type]
+            sb = Sandbox("bwrap", note, base_uid=first_uid, bwrap=exe, **common)
             return _with_notes(sb, skipped)
         if wanted == "bwrap":
             raise SandboxUnavailable(f"bwrap sandbox unavailable: {note}")
@@ -576,7 +576,7 @@ def choose(
         blocked = [p for p in expose if not world_reachable(p)]
         if root and not blocked:
             return _with_notes(
-                Sandbox("user", "dedicated unprivileged uid", base_uid=first_uid, **common),  # type: ignore[arg-type]
+                Sandbox("user", "dedicated unprivileged uid", base_uid=first_uid, **common),
                 skipped,
             )
         why = (
@@ -586,12 +586,12 @@ def choose(
         )
         raise SandboxUnavailable(f"the 'user' sandbox cannot run here: {why}")
 
-    return _with_notes(Sandbox("none", "resource limits only", base_uid=None, **common), skipped)  # type: ignore[arg-type]
+    return _with_notes(Sandbox("none", "resource limits only", base_uid=None, **common), skipped)
 
 
 def _with_notes(sb: Sandbox, skipped: list[str]) -> Sandbox:
     return replace(sb, notes=tuple(skipped))
 
 
-def to_dict(sb: Sandbox) -> dict:
+def to_dict(sb: Sandbox) -> dict[str, Any]:
     return asdict(sb)

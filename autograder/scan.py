@@ -150,17 +150,16 @@ class _Scanner(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr in _SUSPICIOUS_ATTRS:
             base = _dotted(node.value) or ""
-            if node.attr != "modules" or base == "sys":
-                if (
-                    node.attr != "events"
-                    or "ipython" in base.lower()
-                    or base.endswith("shell")
-                    or base == "ip"
-                ):
-                    self.add(
-                        node,
-                        f"touches {_SUSPICIOUS_ATTRS[node.attr]} ({base + '.' if base else ''}{node.attr})",
-                    )
+            if (node.attr != "modules" or base == "sys") and (
+                node.attr != "events"
+                or "ipython" in base.lower()
+                or base.endswith("shell")
+                or base == "ip"
+            ):
+                self.add(
+                    node,
+                    f"touches {_SUSPICIOUS_ATTRS[node.attr]} ({base + '.' if base else ''}{node.attr})",
+                )
         self.generic_visit(node)
 
     def _check_target(self, target: ast.AST, node: ast.AST) -> None:

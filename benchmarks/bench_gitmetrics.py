@@ -99,7 +99,7 @@ def _data(text: str) -> str:
     return f"data {len(raw)}\n{text}\n"
 
 
-def fast_import_stream(spec: RepoSpec) -> Iterator[str]:
+def fast_import_stream(spec: RepoSpec) -> Iterator[str]:  # noqa: C901 - a generator of git fast-import commands, one branch per event kind
     """The ``git fast-import`` commands for the history in ``spec`` (deterministic for a seed)."""
     rng = random.Random(spec.seed)
     files: dict[str, list[str]] = {}

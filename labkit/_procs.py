@@ -147,9 +147,12 @@ def stop_pid(
     pid: int, start_time: float | None = None, first: int = signal.SIGTERM, grace: float = 5.0
 ) -> None:
     """Stop a process that may not be our child: ``first`` signal, wait ``grace`` s, then SIGKILL."""
-    if signal_process(pid, first, start_time) and not wait_gone(pid, grace, start_time):
-        if signal_process(pid, signal.SIGKILL, start_time):
-            wait_gone(pid, 5.0, start_time)
+    if (
+        signal_process(pid, first, start_time)
+        and not wait_gone(pid, grace, start_time)
+        and signal_process(pid, signal.SIGKILL, start_time)
+    ):
+        wait_gone(pid, 5.0, start_time)
 
 
 def stop_popen(proc: subprocess.Popen[Any], first: int = signal.SIGTERM, grace: float = 5.0) -> int | None:

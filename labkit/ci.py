@@ -19,6 +19,7 @@ Nothing runs at import time::
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
@@ -98,7 +99,7 @@ def load_workflow(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
             "to read a file pass Path('ci.yml')"
         )
     try:
-        data = yaml.load(text, Loader=_yaml12_loader())  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_yaml12_loader())
     except yaml.YAMLError as err:
         raise WorkflowError(f"the workflow is not valid YAML: {err}. Check indentation and colons.") from None
     if not isinstance(data, dict):
@@ -561,8 +562,6 @@ def run_pytest(
 def _kill_group(proc: subprocess.Popen[str]) -> None:
     import signal
 
-    try:
+    with contextlib.suppress(ProcessLookupError):  # already gone
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:  # pragma: no cover - already gone
-        pass
     proc.communicate()

@@ -518,7 +518,7 @@ class _Release:
         return name
 
 
-def team_history(
+def team_history(  # noqa: C901 - the simulated team's day, one branch per event
     *,
     days: int = 20,
     seed: int = 1,

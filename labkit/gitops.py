@@ -31,7 +31,7 @@ import copy
 import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -351,10 +351,8 @@ class Cluster:
         new.setdefault("metadata", {})["namespace"] = object_key.split("/")[1]
         for pointer in SERVER_FIELDS:  # a manifest cannot set what the server owns
             parts = _split_pointer(pointer)
-            try:
+            with suppress(KeyError, IndexError, TypeError):
                 _remove_at(new, parts)
-            except (KeyError, IndexError, TypeError):
-                pass
         old = self._objects.get(object_key)
         meta = new["metadata"]
         if old is None:

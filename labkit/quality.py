@@ -16,6 +16,7 @@ Nothing runs at import time.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -321,10 +322,8 @@ def run(
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):  # it just ended
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:  # pragma: no cover - it just ended
-            pass
         proc.communicate()
         raise TimeoutError(f"`{' '.join(cmd)}` ran longer than {timeout:g} s in {folder}: "
                            "does it wait for input, or loop forever?") from None

@@ -111,7 +111,7 @@ def test_approval_is_validated() -> None:
     with pytest.raises(ValueError, match="name the person"):
         delivery.Approval("prod", "a" * 64, " ", now)
     with pytest.raises(ValueError, match="time zone"):
-        delivery.Approval("prod", "a" * 64, "dana", datetime(2026, 1, 5))  # noqa: DTZ001 - the point
+        delivery.Approval("prod", "a" * 64, "dana", datetime(2026, 1, 5))
 
 
 @pytest.mark.service

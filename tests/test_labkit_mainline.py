@@ -8,11 +8,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
 
-from labkit import mainline  # noqa: E402
+from labkit import mainline
 
 
 def test_syllabus_workflow_is_valid_yaml_with_the_two_jobs():

@@ -81,10 +81,9 @@ def test_as_root_the_server_runs_as_an_unprivileged_user() -> None:
 
 def test_interrupt_inside_the_block_stops_the_server() -> None:
     pid = None
-    with pytest.raises(KeyboardInterrupt):
-        with postgres.server(backend="embedded", quiet=True) as pg:
-            pid = pg.pid
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), postgres.server(backend="embedded", quiet=True) as pg:
+        pid = pg.pid
+        raise KeyboardInterrupt
     assert pid is not None and _gone(pid, 5)
 
 
@@ -127,9 +126,8 @@ def test_fixture_gives_each_test_its_own_database(postgres_db: postgres.Database
 
 @pytest.mark.parametrize("bad", ["Has-Dash", "1abc", "x" * 64, "drop table"])
 def test_bad_database_names_are_refused(postgres_server: postgres.PostgresServer, bad: str) -> None:  # noqa: F811
-    with pytest.raises(ValueError, match="lowercase letters, digits and _"):
-        with postgres_server.database(bad):
-            pass
+    with pytest.raises(ValueError, match="lowercase letters, digits and _"), postgres_server.database(bad):
+        pass
 
 
 # -------------------------------------------------------------------------------------------- backend choice
@@ -153,9 +151,8 @@ def test_docker_absent_is_reported_and_forced_docker_fails_clearly(no_docker: No
     assert postgres.choose_backend("auto")[0] == "embedded"
     with pytest.raises(postgres.DockerUnavailableError, match=r"(?s)does not exist.*backend='embedded'"):
         postgres.choose_backend("docker")
-    with pytest.raises(postgres.DockerUnavailableError):
-        with postgres.server(backend="docker"):
-            pass
+    with pytest.raises(postgres.DockerUnavailableError), postgres.server(backend="docker"):
+        pass
 
 
 def test_docker_host_on_a_closed_port_is_broken_not_absent(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -283,9 +280,8 @@ def test_damaged_data_directory_fails_with_a_hint(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(postgres.embedded, "_copy_cluster", copy_then_damage)
     with pytest.raises(
         postgres.PostgresStartError, match=r"(?s)damaged or incomplete.*rebuild_template=True"
-    ):
-        with postgres.server(backend="embedded", quiet=True):
-            pass
+    ), postgres.server(backend="embedded", quiet=True):
+        pass
 
 
 def test_fixed_port_already_in_use_is_a_clear_error() -> None:
@@ -333,7 +329,7 @@ def test_servers_from_several_threads_get_their_own_ports_and_dirs() -> None:
             with postgres.server(backend="embedded", quiet=True) as pg:
                 pg.query("CREATE TABLE mine (x int)")  # would collide if two threads shared a server
                 results.append((pg.port, pg.data_dir, pg.query("SELECT count(*) FROM mine")[0][0]))
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread below
             errors.append(exc)
 
     threads = [threading.Thread(target=one) for _ in range(3)]
@@ -416,9 +412,8 @@ def test_a_data_folder_the_server_user_cannot_enter_is_explained(
     monkeypatch.setenv(postgres.ENV_DIR, str(private))
     with pytest.raises(
         postgres.PostgresStartError, match=r"(?s)cannot enter .*chmod o\+x.*Permission denied"
-    ):
-        with postgres.server(backend="embedded", quiet=True):
-            pass
+    ), postgres.server(backend="embedded", quiet=True):
+        pass
 
 
 def test_a_missing_data_folder_is_explained(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -170,9 +170,8 @@ def test_hang_fault_stops_answers_until_cleared(clean: service.Service) -> None:
 def test_a_service_started_hanging_never_answers() -> None:
     with pytest.raises(
         service.ServiceStartError, match=r"(?s)did not answer on .*/health within 0.5 s.*Timeout"
-    ):
-        with service.run(faults={"hang": True}, wait="up", timeout=0.5):
-            pass
+    ), service.run(faults={"hang": True}, wait="up", timeout=0.5):
+        pass
     with service.run(faults={"hang": True}, wait="none") as svc:
         with pytest.raises(httpx.ReadTimeout):
             httpx.get(svc.url + "/health", timeout=0.5)
@@ -228,9 +227,8 @@ def test_boot_crash_is_a_start_error_with_the_output() -> None:
 def test_boot_unhealthy_fails_the_healthy_wait_but_can_be_inspected() -> None:
     with pytest.raises(
         service.ServiceStartError, match=r"(?s)answers but is not healthy.*HTTP 503.*wait='up'"
-    ):
-        with service.run(version="2.0.0-bad", boot="unhealthy", timeout=3):  # 3 s: it must get to answer
-            pass
+    ), service.run(version="2.0.0-bad", boot="unhealthy", timeout=3):  # 3 s: it must get to answer
+        pass
     with service.run(version="2.0.0-bad", boot="unhealthy", wait="up") as svc:
         assert httpx.get(svc.url + "/health").status_code == 503
         svc.set_faults(unhealthy=False)  # "hotfix"
@@ -250,9 +248,8 @@ def test_slow_boot_times_out_with_a_clear_error_and_leaves_no_process() -> None:
         mp.setattr(service, "_spawn", spying_spawn)
         with pytest.raises(
             service.ServiceStartError, match=r"did not answer on http://127\.0\.0\.1:\d+/health"
-        ):
-            with service.run(boot_delay=30, timeout=0.5):
-                pass
+        ), service.run(boot_delay=30, timeout=0.5):
+            pass
     assert pids and not _procs.is_running(pids[0])
 
 
@@ -284,9 +281,8 @@ def test_a_free_fixed_port_is_used() -> None:
     ],
 )
 def test_bad_run_arguments(kwargs: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        with service.run(**kwargs):  # type: ignore[arg-type]
-            pass
+    with pytest.raises(ValueError, match=message), service.run(**kwargs):  # type: ignore[arg-type]
+        pass
 
 
 # ------------------------------------------------------------------------------------------- no orphans
@@ -294,10 +290,9 @@ def test_bad_run_arguments(kwargs: dict[str, object], message: str) -> None:
 
 def test_interrupt_inside_the_block_stops_the_service() -> None:
     pid = None
-    with pytest.raises(KeyboardInterrupt):
-        with service.run() as svc:
-            pid = svc.pid
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), service.run() as svc:
+        pid = svc.pid
+        raise KeyboardInterrupt
     assert pid is not None and not _procs.is_running(pid)
 
 

@@ -168,9 +168,8 @@ def test_bad_weights_and_names_are_refused(blue: service.Service, green: service
     ],
 )
 def test_bad_run_arguments(kwargs: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        with splitter.run(**kwargs):  # type: ignore[arg-type]
-            pass
+    with pytest.raises(ValueError, match=message), splitter.run(**kwargs):  # type: ignore[arg-type]
+        pass
 
 
 def test_splitter_fixed_port_in_use(blue: service.Service) -> None:

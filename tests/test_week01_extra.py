@@ -35,23 +35,23 @@ def ns(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The notebook's namespace after the setup cell and every source solution (the teams are not built)."""
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace: dict[str, Any] = {"__name__": "week01"}
-    exec(compile(CELLS["w01_setup"], "w01_setup", "exec"), namespace)  # noqa: S102 - our own notebook
+    exec(compile(CELLS["w01_setup"], "w01_setup", "exec"), namespace)
     for gid, source in CELLS.items():
         if gid.endswith(("_visible", "_hidden")) or gid == "w01_setup":
             continue
-        exec(compile(solution_body(source), gid, "exec"), namespace)  # noqa: S102
+        exec(compile(solution_body(source), gid, "exec"), namespace)
     return namespace
 
 
 def _run(ns: dict[str, Any], gid: str) -> None:
-    exec(compile(CELLS[gid], gid, "exec"), ns)  # noqa: S102
+    exec(compile(CELLS[gid], gid, "exec"), ns)
 
 
 def _replace(ns: dict[str, Any], gid: str, old: str, new: str) -> None:
     """Redefine a solution with one realistic mistake (``old`` must occur in the solution)."""
     body = solution_body(CELLS[gid])
     assert old in body, f"{old!r} not in the solution of {gid}: update this test with the notebook"
-    exec(compile(body.replace(old, new), gid, "exec"), ns)  # noqa: S102
+    exec(compile(body.replace(old, new), gid, "exec"), ns)
 
 
 def test_every_exercise_has_visible_and_hidden_tests() -> None:
@@ -86,7 +86,7 @@ def test_lead_time_to_the_latest_tag_fails(ns: dict[str, Any]) -> None:
     old = 'frame = pd.DataFrame(rows, columns=["sha", "committed_at", "tag", "deployed_at"])'
     assert old in body
     latest = body.replace(old, old + '.drop_duplicates("sha", keep="last")')
-    exec(compile(latest, "w01_dora_lead_times", "exec"), ns)  # noqa: S102
+    exec(compile(latest, "w01_dora_lead_times", "exec"), ns)
     with pytest.raises(CheckFailed, match="EARLIEST"):
         _run(ns, "w01_dora_lead_times_visible")
     with pytest.raises(CheckFailed):

@@ -25,7 +25,7 @@ def week02() -> dict:
     namespace: dict = {}
     for cell in nb.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
-            exec(compile(solution_body(cell.source), str(SOURCE), "exec"), namespace)  # noqa: S102
+            exec(compile(solution_body(cell.source), str(SOURCE), "exec"), namespace)
     return namespace
 
 

@@ -34,9 +34,9 @@ def week03() -> dict:
     for cell in nb.cells:
         is_solution = cell.get("metadata", {}).get("nbgrader", {}).get("solution")
         if is_solution:
-            exec(compile(solution_body(cell.source), str(SOURCE), "exec"), namespace)  # noqa: S102
+            exec(compile(solution_body(cell.source), str(SOURCE), "exec"), namespace)
         elif cell.cell_type == "code" and cell.source.startswith("ALLOWED_TYPES ="):
-            exec(compile(cell.source.splitlines()[0], str(SOURCE), "exec"), namespace)  # noqa: S102
+            exec(compile(cell.source.splitlines()[0], str(SOURCE), "exec"), namespace)
     return namespace
 
 

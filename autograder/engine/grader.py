@@ -9,6 +9,7 @@ that writes the gradebook. A worker that crashes is replaced and its submission 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -53,7 +54,7 @@ Key = tuple[str, str]  # (assignment, student)
 @dataclass
 class _Pending:
     key: Key
-    task: dict
+    task: dict[str, Any]
     flags: list[str]
     changes: list[str]
     restored: list[str]
@@ -144,7 +145,7 @@ class Grader:
         )
         return ordered
 
-    def _early_result(self, key: Key, entry: dict | None) -> EngineResult | None:
+    def _early_result(self, key: Key, entry: dict[str, Any] | None) -> EngineResult | None:
         course = self.course
         assignment, student = key
         base: dict[str, Any] = dict(student=student, assignment=assignment, sandbox=self.sandbox.backend)
@@ -171,7 +172,7 @@ class Grader:
         return result
 
     # ------------------------------------------------------------------ the batch
-    def _grade(self, todo: list[Key], results: dict[Key, EngineResult], counter: dict, total: int) -> None:
+    def _grade(self, todo: list[Key], results: dict[Key, EngineResult], counter: dict[str, Any], total: int) -> None:
         from tqdm import tqdm
         from tqdm.contrib.logging import logging_redirect_tqdm
 
@@ -197,11 +198,11 @@ class Grader:
         finally:
             shutil.rmtree(run_base, ignore_errors=True)
 
-    def _pool_loop(
+    def _pool_loop(  # noqa: C901 - the pool's life cycle (crash retry, deferred scoring) reads best in one place
         self,
         todo: list[Key],
         results: dict[Key, EngineResult],
-        counter: dict,
+        counter: dict[str, Any],
         total: int,
         run_base: Path,
         mpl_cache: Path,
@@ -216,7 +217,7 @@ class Grader:
         # one of them is gone is the gradebook put back and everything scored: no submission can change
         # another's score (or the points of the assignment), whatever it wrote.
         defer = not self.sandbox.isolates_files
-        executed: dict[Key, dict] = {}
+        executed: dict[Key, dict[str, Any]] = {}
         snapshot: GradebookSnapshot | None = None
         if defer:
             for key in todo:
@@ -242,7 +243,7 @@ class Grader:
                 initializer=init_worker,
                 initargs=(slots, os.getpid()),
             )
-            futures: dict[cf.Future, Key] = {}
+            futures: dict[cf.Future[Any], Key] = {}
             broken = False
             try:
                 for key in waiting:
@@ -303,7 +304,7 @@ class Grader:
                     results[key] = self._score(pending.pop(key), executed.pop(key))
                     self._finish(results[key], counter, total, bar)
 
-    def _finish(self, result: EngineResult, counter: dict, total: int, bar: Any) -> None:
+    def _finish(self, result: EngineResult, counter: dict[str, Any], total: int, bar: Any) -> None:
         counter["n"] += 1
         bar.update(1)
         self._log_result(result, counter, total)
@@ -317,12 +318,10 @@ class Grader:
         released = {p.name: p for p in course.released_notebooks(assignment)}
         changes: list[str] = []
         for path in sorted(folder.glob("*.ipynb")):
-            try:
+            with contextlib.suppress(Exception):  # the sanitize step reports unreadable notebooks
                 changes += locked_cell_changes(
                     nbformat.read(path, as_version=4), nbformat.read(released[path.name], as_version=4)
                 )
-            except Exception:  # noqa: BLE001 - the sanitize step reports unreadable notebooks
-                pass
         run = run_phase(course, assignment, student, "sanitize")
         restored = restored_ids(run.get("log", ""))
         if not run["success"]:
@@ -360,7 +359,7 @@ class Grader:
         return _Pending(key, task, flags, changes, restored, time.time() - t0)
 
     # ------------------------------------------------------------------ phase B
-    def _score(self, item: _Pending, outcome: dict) -> EngineResult:
+    def _score(self, item: _Pending, outcome: dict[str, Any]) -> EngineResult:
         course = self.course
         assignment, student = item.key
         t0 = time.time()
@@ -423,7 +422,7 @@ class Grader:
         return result
 
     # ------------------------------------------------------------------ helpers
-    def _log_result(self, result: EngineResult, counter: dict, total: int) -> None:
+    def _log_result(self, result: EngineResult, counter: dict[str, Any], total: int) -> None:
         level = log.warning if (result.error or result.tampering or result.limits) else log.info
         timing = ""
         if result.timings:
@@ -459,10 +458,8 @@ class Grader:
             )
         except (OSError, subprocess.SubprocessError):
             return build
-        try:
+        with contextlib.suppress(OSError):
             build.rename(cache)  # atomic: a concurrent grader either wins or finds it built
-        except OSError:
-            pass
         return cache if cache.is_dir() else build
 
 
@@ -477,10 +474,8 @@ def _copy_grade(src: GradeResult, dest: GradeResult) -> None:
 
 def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
     for proc in list(getattr(pool, "_processes", {}).values()):
-        try:
+        with contextlib.suppress(Exception):  # already gone
             proc.kill()
-        except Exception:  # noqa: BLE001
-            pass
 
 
 def grade_parallel(course: Course, work: Iterable[Key], options: EngineOptions | None = None) -> list[EngineResult]:

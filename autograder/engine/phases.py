@@ -33,7 +33,7 @@ class PhasedAutograde(Autograde):
     def init_assignment(self, assignment_id: str, student_id: str) -> None:
         if self.phase == "score":  # done by the sanitize half; only keep the notebooks it wrote
             dest = self._format_dest(assignment_id, student_id)
-            self.notebooks = [  # type: ignore[has-type]
+            self.notebooks = [
                 n
                 for n in self.notebooks  # type: ignore[has-type]
                 if os.path.exists(os.path.join(dest, os.path.basename(n)))

@@ -70,7 +70,7 @@ class SandboxClient(Execute):
         self.stopped: tuple[str, str] | None = None  # (error name, reason) once the kernel is gone
 
     # -------------------------------------------------------- outputs
-    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
+    def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
         content = msg.get("content", {})
         data = content.get("data") or {}
         if msg.get("msg_type") == "display_data" and guard.GUARD_MIME in data:
@@ -97,7 +97,7 @@ class SandboxClient(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
     # -------------------------------------------------------- the run
-    async def run(self, nb: NotebookNode, resources: dict, km: Any, env: dict[str, str], logf: Any) -> None:
+    async def run(self, nb: NotebookNode, resources: dict[str, Any], km: Any, env: dict[str, str], logf: Any) -> None:
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
@@ -111,7 +111,7 @@ class SandboxClient(Execute):
                         kw["user_expressions"] = {guard.GUARD_KEY: self.nonce}
                     return plain_execute(code, **kw)
 
-                self.kc.execute = execute  # type: ignore[method-assign]
+                self.kc.execute = execute
                 info = await self.async_wait_for_reply(await _maybe(self.kc.kernel_info()))
                 if info is not None and "language_info" in info["content"]:
                     self.nb.metadata["language_info"] = info["content"]["language_info"]
@@ -255,7 +255,7 @@ async def _maybe(value: Any) -> Any:
     return value
 
 
-def _content_size(content: dict) -> int:
+def _content_size(content: dict[str, Any]) -> int:
     total = len(content.get("text", "") or "")
     for value in (content.get("data") or {}).values():
         total += len(value) if isinstance(value, str) else len(json.dumps(value))
@@ -320,7 +320,7 @@ def kernel_manager(
     return km.configure(sandbox, paths, slot, limits, env)
 
 
-def execute_submission(task: dict) -> dict:
+def execute_submission(task: dict[str, Any]) -> dict[str, Any]:
     """Worker: run every notebook of one submission in a fresh sandboxed kernel; results as plain data."""
     started = time.time()
     slot = _SLOT

@@ -120,8 +120,7 @@ def _consume_numstat(stream: IO[bytes]) -> tuple[pd.DataFrame, np.ndarray, np.nd
         ins.append(i)
         dels.append(d)
     raw = read_nul_table(io.BytesIO(b"\n".join(headers)), LOG_NAMES, LOG_DTYPES) if headers else None
-    as_array = (lambda v: np.asarray(v, dtype=np.int64))  # noqa: E731
-    return (raw if raw is not None else pd.DataFrame()), as_array(files), as_array(ins), as_array(dels)
+    return (raw if raw is not None else pd.DataFrame()), _ints(files), _ints(ins), _ints(dels)
 
 
 def commits(repo: RepoLike, rev: str = "HEAD", *, stats: bool = False,
@@ -172,3 +171,7 @@ def commits(repo: RepoLike, rev: str = "HEAD", *, stats: bool = False,
     frame["insertions"] = ins
     frame["deletions"] = dels
     return frame
+
+
+def _ints(values: Any) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64)

@@ -43,9 +43,7 @@ def _remediating_rows(path: Path, rel: Released) -> np.ndarray:
             continue
         merge = rel.second[row] >= 0 or row in rel.more
         low = subject.lower()
-        if subject.startswith('Revert "') or _REVERT_BODY in body:
-            remediates[row] = True
-        elif not merge and "hotfix" in low:
+        if subject.startswith('Revert "') or _REVERT_BODY in body or not merge and "hotfix" in low:
             remediates[row] = True
         elif merge and "hotfix/" in low:
             # a merge of a hotfix/ branch counts when the branch it merges ships for the first time with it
@@ -267,7 +265,7 @@ _UNITS_HELP = {
 }
 
 
-def tier(metric: str, value: Any) -> str:
+def tier(metric: str, value: Any) -> str:  # noqa: C901 - the DORA 2023 tier table, one branch per metric
     """The 2023 DORA performance tier ("elite", "high", "medium" or "low") of one metric's value.
 
     ``metric`` is one of ``deployment_frequency`` (deployments per day), ``change_lead_time`` (a timedelta),

@@ -123,7 +123,7 @@ def read_nul_table(stream: IO[bytes], names: Sequence[str], dtype: Mapping[str, 
     """Parse NUL-separated, LF-terminated rows with pandas' C parser; no quoting, no NA guessing."""
     try:
         return pd.read_csv(
-            stream, sep="\x00", lineterminator="\n", header=None, names=list(names), dtype=dtype,  # type: ignore[arg-type]
+            stream, sep="\x00", lineterminator="\n", header=None, names=list(names), dtype=dtype,
             quoting=csv.QUOTE_NONE, na_filter=False, engine="c", encoding="utf-8", encoding_errors="replace",
             skip_blank_lines=True,
         )

@@ -79,7 +79,7 @@ def docker_status(timeout: float = 1.0) -> tuple[bool, str]:
             finally:
                 client.close()
             outcome.append((True, f"a Docker engine answered at {host}"))
-        except Exception as exc:  # any failure means "not usable"; keep the cause for the message
+        except Exception as exc:  # noqa: BLE001 - any failure means "not usable"; the cause goes in the message
             text = " ".join(str(exc).split())[:200]
             outcome.append((False, f"Docker at {host} is not usable ({type(exc).__name__}: {text})"))
 

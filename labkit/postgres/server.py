@@ -79,7 +79,7 @@ class PostgresServer:
     def query(self, sql: str, params: Any = None, *, dbname: str | None = None) -> list[tuple[Any, ...]]:
         """Run one statement in autocommit mode and return its rows (``[]`` when it returns none)."""
         with self.connect(dbname, autocommit=True) as conn:
-            cur = conn.execute(sql, params)  # type: ignore[arg-type]
+            cur = conn.execute(sql, params)
             return list(cur.fetchall()) if cur.description else []
 
     @contextlib.contextmanager
