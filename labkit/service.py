@@ -819,8 +819,11 @@ def hammer(  # noqa: C901 - the bounded load loop's workers and scheduler share 
             issued += 1
             return True
 
+    # certificate checks only matter for https; skipping the CA bundle for http saves ~40 ms per client
+    verify = url.startswith("https://")
+
     def worker() -> None:
-        with httpx.Client(timeout=timeout) as client:
+        with httpx.Client(timeout=timeout, verify=verify) as client:
             while take():
                 start = time.perf_counter()
                 status: int | str
