@@ -298,7 +298,10 @@ def plot_rollout(result: RolloutResult, *, title: str | None = None) -> Any:
         errors.plot(x, [100 * s[side]["error_rate"] for s in result.steps], marker="o", label=side)
         p95.plot(x, [s[side]["p95_ms"] for s in result.steps], marker="o", label=side)
     errors.set_ylabel("error rate (%)")
+    worst = max(100 * s[side]["error_rate"] for s in result.steps for side in ("stable", "canary"))
+    errors.set_ylim(0, max(5.0, 1.2 * worst))  # an all-zero line sits on the axis, not in a ±0.04 % band
     p95.set_ylabel("p95 latency (ms)")
+    p95.set_ylim(bottom=0)
     for ax in (share, errors, p95):
         ax.set_xticks(x, labels)
         ax.legend(fontsize="small")
