@@ -373,7 +373,8 @@ def terraform_problems(
     ``tfvars`` maps each environment to the text of its ``<env>.tfvars`` (``None`` when the file is missing).
     Returns sorted problems (empty list = all good):
 
-    1. every ``resource`` has a ``tags`` map with every tag of ``required_tags``;
+    1. every ``resource`` has a ``tags`` map with every tag of ``required_tags`` (written as a map literal: a
+       reference such as ``local.common_tags`` cannot be checked without evaluating Terraform);
     2. no resource, ``locals``, ``output`` or ``module`` hard-codes an environment name (``"prod"``,
        ``"app-dev"``, ``var.environment == "prod"``): the same code must serve every environment, only the
        variables change (``variable`` blocks may list the allowed names, e.g. in a validation);
@@ -400,7 +401,12 @@ def terraform_problems(
                 for rname, body in (by_name or {}).items():
                     address = f"{rtype}.{rname}"
                     tags = body.get("tags") if isinstance(body, dict) else None
-                    if not isinstance(tags, dict):
+                    if isinstance(tags, str):  # tags = local.common or merge(...): not checkable without evaluating
+                        problems.append(
+                            f"{address} ({name}): tags = {tags!r} is an expression; write a map literal "
+                            f"{{ ... }} with {', '.join(required_tags)} so that the tags can be checked"
+                        )
+                    elif not isinstance(tags, dict):
                         problems.append(f"{address} ({name}): no tags map; required tags: {', '.join(required_tags)}")
                     else:
                         for tag in required_tags:

@@ -135,6 +135,11 @@ def test_tfvars_rules() -> None:
         _tfvars(),
     )
     assert no_tags == ["aws_s3_bucket.logs (main.tf): no tags map; required tags: Name, Environment, Owner"]
+    expression = strategies.terraform_problems(
+        {"variables.tf": GOOD_VARIABLES, "main.tf": 'resource "aws_s3_bucket" "logs" {\n  tags = local.common\n}\n'},
+        _tfvars(),
+    )
+    assert len(expression) == 1 and "is an expression; write a map literal" in expression[0], expression
 
 
 def test_invalid_hcl_names_file_line_and_column() -> None:
