@@ -11,10 +11,10 @@ import pytest
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 #: fixture courses' notebooks are graded by the tests, not run by nbval (some loop for ever on purpose)
-collect_ignore_glob = ["fixtures/*.ipynb", "redteam/*.ipynb"]
+collect_ignore_glob = ["autograder/fixtures/*.ipynb", "autograder/redteam/*.ipynb"]
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
+FIXTURE_COURSE = REPO / "tests" / "autograder" / "fixtures" / "course"
 FIXTURE_ASSIGNMENT = "week90"
 #: per-cell timeout for fixture grading: generous for slow CI, the timeout test sets its own short one
 FIXTURE_TIMEOUT = 30

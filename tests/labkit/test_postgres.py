@@ -24,7 +24,7 @@ from labkit.pytest_plugin import postgres_db, postgres_server  # noqa: F401  (fi
 
 pytestmark = pytest.mark.postgres
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _gone(pid: int, timeout: float = 20.0) -> bool:

@@ -1,7 +1,7 @@
 """Red team: malicious and broken submissions against the sandboxed grading engine.
 
-One batch (the red-team fixture course, ``tests/redteam/``) is graded once per module with two workers; every
-case in ``tests/redteam/cases.py`` states the score it must get and what the tampering report must say. The
+One batch (the red-team fixture course, ``tests/autograder/redteam/``) is graded once per module with two workers; every
+case in ``tests/autograder/redteam/cases.py`` states the score it must get and what the tampering report must say. The
 attacks marked ``fools_nbgrader`` are also run through plain nbgrader, which must be fooled — so each attack
 is known to be real. Further down: resuming an interrupted run, and unit tests of the scan, the sandbox
 command and the limits.
@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
-from redteam import cases as C  # tests/redteam/ (pytest puts tests/ on sys.path)
+from redteam import cases as C  # tests/autograder/redteam/ (pytest puts this folder on sys.path)
 from redteam.build_course import HIDDEN_MARKER
 
 from autograder import guard, scan

@@ -1,8 +1,8 @@
-"""Rebuild the red-team fixture course: ``.venv/bin/python tests/redteam/build_course.py``.
+"""Rebuild the red-team fixture course: ``.venv/bin/python tests/autograder/redteam/build_course.py``.
 
-Writes ``tests/redteam/course/source/week91/week91_redteam.ipynb``: a setup cell and two exercises whose tests
-use the three styles graders meet in the wild — ``checks.equal`` (type-strict), ``checks.close`` and a bare
-``assert`` with a builtin (``abs``) — 3 + 2 points. ``tests/redteam/cases.py`` attacks it.
+Writes ``tests/autograder/redteam/course/source/week91/week91_redteam.ipynb``: a setup cell and two exercises
+whose tests use the three styles graders meet in the wild — ``checks.equal`` (type-strict), ``checks.close`` and a bare
+``assert`` with a builtin (``abs``) — 3 + 2 points. ``tests/autograder/redteam/cases.py`` attacks it.
 """
 
 from __future__ import annotations

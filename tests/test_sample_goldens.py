@@ -1,6 +1,6 @@
 """Grade every bundled ``samples/weekNN/`` and compare with its ``expected.json`` golden file.
 
-``pytest tests/test_samples.py --update-goldens`` rewrites the goldens from the actual results (then review
+``pytest tests/test_sample_goldens.py --update-goldens`` rewrites the goldens from the actual results (then review
 the diff before committing). The HTML feedback written on the way must not show any hidden test line.
 """
 
@@ -41,7 +41,7 @@ def test_samples_match_expected(folder: Path, releases, update_goldens: bool) ->
         )
         expected = load_expected(folder)
     assert expected, (
-        f"samples/{week}/{EXPECTED} is missing; run pytest tests/test_samples.py --update-goldens"
+        f"samples/{week}/{EXPECTED} is missing; run pytest tests/test_sample_goldens.py --update-goldens"
     )
     problems = compare(week, expected, outcomes)
     assert not problems, "\n".join(problems) + "\n(if the change is intended: pytest --update-goldens)"

@@ -170,7 +170,7 @@ def test_bad_inputs_say_what_to_do(tmp_path: Path) -> None:
 def test_reads_a_scratch_repo_object_and_this_repository() -> None:
     with git.scratch_repo([Commit("feat: a")]) as repo:
         assert len(gitmetrics.commits(repo)) == 2  # type: ignore[arg-type]
-    here = Path(__file__).resolve().parents[1]
+    here = Path(__file__).resolve().parents[2]
     if (here / ".git").exists():
         ours = gitmetrics.commits(here)
         assert len(ours) >= 1 and ours["sha"].str.len().eq(40).all()
@@ -602,7 +602,7 @@ class _Stream:
 # ---------------------------------------------------------------------------------------------------------
 def test_benchmark_repository_generator_and_gitpython_agree_with_commits(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
     from benchmarks import bench_gitmetrics as bench
 
     spec = bench.RepoSpec(commits=400, tags=8, files=50, seed=5)

@@ -19,7 +19,7 @@ from labkit.pytest_plugin import postgres_server  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.service
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
