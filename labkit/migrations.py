@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Migration",
+    "describe",
     "MigrationError",
     "Project",
     "Query",
