@@ -360,7 +360,7 @@ def run_queries(url: str, queries: Sequence[Query], *, step: int = 0, commit: bo
                 raise TypeError(f"expected migrations.Query objects; got {type(q).__name__}: {q!r}.")
             try:
                 params = {k: v.replace("{step}", str(step)) if isinstance(v, str) else v for k, v in q.params.items()}
-                cur = conn.execute(q.sql, params or None)  # type: ignore[arg-type]
+                cur = conn.execute(q.sql, params or None)
                 if cur.description:
                     cur.fetchall()
                 if commit:
@@ -422,7 +422,7 @@ class Rehearsal:
     def plot(self, ax: Axes | None = None, *, title: str | None = None) -> Axes:
         """A timeline: one row per app version, one column per migration step, green = all queries pass."""
         import matplotlib.pyplot as plt
-        from matplotlib.patches import Patch
+        from matplotlib.patches import Patch, Rectangle
 
         if ax is None:
             _, ax = plt.subplots(figsize=(1.6 + 1.5 * len(self.revisions), 0.9 + 0.6 * len(self.apps)))
@@ -435,7 +435,7 @@ class Rehearsal:
                     passed = sum(r["ok"] for r in rows)
                     color = "#4caf50" if passed == len(rows) else "#e53935"
                     label = f"{passed}/{len(rows)}"
-                ax.add_patch(plt.Rectangle((x - 0.45, y - 0.4), 0.9, 0.8, color=color))
+                ax.add_patch(Rectangle((x - 0.45, y - 0.4), 0.9, 0.8, color=color))
                 ax.text(x, y, label, ha="center", va="center", color="white", fontsize=10, weight="bold")
         ax.set_xlim(-0.6, len(self.revisions) - 0.4)
         ax.set_ylim(-0.6, len(self.apps) - 0.4)
@@ -495,7 +495,7 @@ def rehearse(
 
                 with psycopg_connect(url) as conn:
                     for statement in seeds[m.revision]:
-                        conn.execute(statement)  # type: ignore[arg-type]
+                        conn.execute(statement)
             serving = names if live is None or m.revision not in live else list(live[m.revision])
             for app in serving:
                 if app not in apps:
