@@ -24,6 +24,8 @@ guard-rails, the metrics window, the controller, the significance test) runs aga
   OpenFeature SDK (week 4), evaluated live.
 * :func:`traffic` runs simulated users in background threads, bounded in time and count, each request routed to
   the old or the new service by the flag. It stops when the ``with`` block ends, also on error.
+* :func:`serve_text` serves a fixed text (say, hand-written Prometheus metrics) on 127.0.0.1: an "exporter" whose
+  numbers you chose, to test a scraper on cases a live service rarely shows (a 503, a counter reset).
 * :func:`simulate_visits` makes a reproducible A/B experiment: users assigned by the hash, conversions drawn
   with a seeded RNG from the true rates you choose (so you know the right answer).
 
@@ -54,6 +56,7 @@ __all__ = [
     "Traffic",
     "TrafficRecord",
     "bucket",
+    "serve_text",
     "simulate_visits",
     "traffic",
 ]
@@ -331,6 +334,41 @@ def traffic(
         sched.join(5)
     if action_errors:
         raise action_errors[0]
+
+
+@contextlib.contextmanager
+def serve_text(text: str, *, content_type: str = "text/plain; version=0.0.4; charset=utf-8") -> Iterator[str]:
+    """Serve ``text`` to every ``GET`` on a local HTTP server; yields its base URL; stops when the block ends.
+
+    Any path answers (``/metrics`` included) with status 200. Use it to test a scraper against an exposition
+    you wrote by hand, e.g. ``with serve_text(METRICS) as url: scrape(url)``.
+    """
+    import http.server
+
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str (the body to serve), found {type(text).__name__}")
+    body = text.encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep the notebook quiet
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 # --------------------------------------------------------------------------------------------- experiments

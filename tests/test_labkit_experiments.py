@@ -171,3 +171,17 @@ def test_simulate_visits_is_reproducible_and_split_by_the_hash():
 def test_simulate_visits_refuses_bad_arguments(args, match):
     with pytest.raises(ValueError, match=match):
         experiments.simulate_visits("e", *args)
+
+
+def test_serve_text_serves_the_text_on_any_path_and_stops():
+    with experiments.serve_text("a_total 1.0\n") as url:
+        assert url.startswith("http://127.0.0.1:")
+        resp = httpx.get(url + "/metrics", timeout=5)
+        assert (resp.status_code, resp.text) == (200, "a_total 1.0\n")
+        assert resp.headers["content-type"].startswith("text/plain")
+        assert httpx.get(url + "/anything", timeout=5).text == "a_total 1.0\n"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/metrics", timeout=1)
+    with pytest.raises(ValueError, match="text"):
+        with experiments.serve_text(b"bytes"):  # type: ignore[arg-type]
+            pass
