@@ -17,7 +17,10 @@ CASES = [
     Misconception(
         "treats a value exactly at the limit as fine (<= and >=)",
         exercise="w12_monitor_breaches",
-        edits=[("holds = value < limit", "holds = value <= limit"), ("holds = value > limit", "holds = value >= limit")],
+        edits=[
+            ("holds = value < limit", "holds = value <= limit"),
+            ("holds = value > limit", "holds = value >= limit"),
+        ],
         passes_visible=True,
         why="'below 1 %' is read as 'at most 1 %'",
     ),
