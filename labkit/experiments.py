@@ -234,7 +234,7 @@ class Traffic:
 
 
 @contextlib.contextmanager
-def traffic(
+def traffic(  # noqa: C901 - the bounded traffic loop: its users, scheduler and stop rules share one state
     flag: RolloutFlag,
     old_url: str,
     new_url: str,
@@ -318,7 +318,7 @@ def traffic(
                 return
             try:
                 action()
-            except BaseException as exc:  # re-raised in the caller's thread when the block ends
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread when the block ends
                 action_errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(i,), name=f"users-{i}", daemon=True) for i in range(concurrency)]
@@ -350,14 +350,14 @@ def serve_text(text: str, *, content_type: str = "text/plain; version=0.0.4; cha
     body = text.encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep the notebook quiet
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
