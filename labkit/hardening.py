@@ -33,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
 import socket
 import sys
 import tempfile
@@ -180,7 +179,9 @@ def _child(app: Any, sock: socket.socket, log_fd: int, parent: int) -> None:
     os.dup2(log_fd, 2)
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - the process ends with it
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C in the notebook is for the kernel, not for us
+    # Our own session: "interrupt kernel" (SIGINT, possibly to the kernel's whole process group) reaches only the
+    # notebook, whose ``with`` block then stops us properly.
+    os.setsid()
     _procs.exit_when_parent_dies(parent)
     config = uvicorn.Config(
         app,
