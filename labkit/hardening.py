@@ -279,7 +279,7 @@ _SAFE_REFERRER = {"no-referrer", "same-origin", "strict-origin", "strict-origin-
 HSTS_MIN_SECONDS = 31536000
 
 
-def header_problems(headers: Mapping[str, str], *, https: bool) -> list[str]:
+def header_problems(headers: Mapping[str, str], *, https: bool) -> list[str]:  # noqa: C901 - one rule per header
     """What is missing or weak in a response's security headers; ``[]`` when all is well.
 
     ``https`` says how the response travelled: RFC 6797 §7.2 forbids ``Strict-Transport-Security`` on plain
