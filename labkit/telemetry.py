@@ -588,42 +588,53 @@ def golden_signals(scrapes: Sequence[tuple[float, str]], *, q: float = 0.95) -> 
     ``latency_p95_ms``: ``histogram_quantile(q, sum by (le) (increase of the buckets))`` of ``/api`` traffic;
     ``traffic_rps``: requests per second; ``error_ratio``: share of 5xx answers; ``saturation``: how busy the
     database pool was — ``rate(db_pool_busy_seconds_total) / db_pool_size`` (1.0 = every connection busy all
-    the time; requests then queue). The same queries a Grafana panel would run,
-    on two scrapes each (a window of one scrape interval).
+    the time; requests then queue). The same queries a Grafana panel would run, on two scrapes each (a window
+    of one scrape interval). As the Prometheus docs require, each *series* is differenced first (a drop is a
+    counter reset) and only then summed: summing first would hide a reset of one series behind the others.
     """
     import pandas as pd
 
-    def totals(text: str) -> tuple[dict[float, float], float, float, float, float]:
-        buckets: dict[float, float] = {}
-        count = errors = busy = size = 0.0
+    Key = tuple[str, tuple[tuple[str, str], ...]]
+
+    def series(text: str) -> tuple[dict[Key, float], float]:
+        values: dict[Key, float] = {}
+        size = 0.0
         for family in parse(text):
             for s in family.samples:
-                if family.name == DURATION_METRIC and s.labels.get("route", "").startswith("/api"):
-                    if s.name.endswith("_bucket"):
-                        le = float(s.labels["le"])
-                        buckets[le] = buckets.get(le, 0.0) + s.value
-                    elif s.name.endswith("_count"):
-                        count += s.value
-                        errors += s.value if s.labels["status"].startswith("5") else 0.0
-                elif s.name == "db_pool_busy_seconds_total":
-                    busy = s.value
-                elif s.name == "db_pool_size":
+                if s.name == "db_pool_size":
                     size = s.value
-        return buckets, count, errors, busy, size
+                else:
+                    values[(s.name, tuple(sorted(s.labels.items())))] = s.value
+        return values, size
+
+    def increase(now: dict[Key, float], before: dict[Key, float], key: Key) -> float:
+        value, previous = now[key], before.get(key, 0.0)  # a series new since the last scrape started at 0
+        return value - previous if value >= previous else value
 
     rows = []
-    parsed = [(t, totals(text)) for t, text in scrapes]
-    for (t0, a), (t1, b) in zip(parsed, parsed[1:], strict=False):
+    parsed = [(t, series(text)) for t, text in scrapes]
+    for (t0, (before, _)), (t1, (now, size)) in zip(parsed, parsed[1:], strict=False):
         dt = t1 - t0
-        delta = {le: b[0].get(le, 0.0) - a[0].get(le, 0.0) for le in b[0]}
-        requests = b[1] - a[1]
+        buckets: dict[float, float] = {}
+        requests = errors = busy = 0.0
+        for key in now:
+            name, labels = key[0], dict(key[1])
+            if name.startswith(DURATION_METRIC) and labels.get("route", "").startswith("/api"):
+                if name == DURATION_METRIC + "_bucket":
+                    le = float(labels["le"])
+                    buckets[le] = buckets.get(le, 0.0) + increase(now, before, key)
+                elif name == DURATION_METRIC + "_count":
+                    requests += increase(now, before, key)
+                    errors += increase(now, before, key) if labels["status"].startswith("5") else 0.0
+            elif name == "db_pool_busy_seconds_total":
+                busy += increase(now, before, key)
         rows.append(
             {
                 "t": round(t1 - parsed[0][0], 3),
-                "latency_p95_ms": histogram_quantile(q, delta.items()) * 1000,
+                "latency_p95_ms": histogram_quantile(q, buckets.items()) * 1000,
                 "traffic_rps": requests / dt if dt > 0 else math.nan,
-                "error_ratio": (b[2] - a[2]) / requests if requests > 0 else math.nan,
-                "saturation": (b[3] - a[3]) / dt / b[4] if b[4] and dt > 0 else math.nan,
+                "error_ratio": errors / requests if requests > 0 else math.nan,
+                "saturation": busy / dt / size if size and dt > 0 else math.nan,
             }
         )
     return pd.DataFrame(rows, columns=["t", "latency_p95_ms", "traffic_rps", "error_ratio", "saturation"])

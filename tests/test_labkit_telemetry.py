@@ -282,3 +282,28 @@ def test_plot_golden_signals() -> None:
     fig = telemetry.plot_golden_signals(frame, events={"fault": 0.3})
     assert [ax.get_title() for ax in fig.axes][:2] == ["Latency — p95 (ms)", "Traffic — requests/s"]
     matplotlib.pyplot.close(fig)
+
+
+def test_golden_signals_take_the_increase_per_series_before_summing() -> None:
+    def text(ok: float, failed: float, busy: float) -> str:
+        lines = [
+            "# TYPE http_request_duration_seconds histogram",
+            *(
+                f'http_request_duration_seconds_{kind}{{{le}method="GET",route="/api/orders",status="{status}"}} {n}'
+                for status, n in (("200", ok), ("500", failed))
+                for kind, le in (("bucket", 'le="0.1",'), ("bucket", 'le="+Inf",'), ("count", ""))
+            ),
+            "# TYPE db_pool_busy_seconds counter",
+            f"db_pool_busy_seconds_total {busy}",
+            "# TYPE db_pool_size gauge",
+            "db_pool_size 4.0",
+        ]
+        return "\n".join(lines) + "\n"
+
+    # the 500 series restarted (10 → 2) while the 200 series grew by 6: the sum went from 110 to 108
+    frame = telemetry.golden_signals([(0.0, text(100, 10, 1.0)), (2.0, text(106, 2, 5.0))])
+    row = frame.iloc[0]
+    assert row["traffic_rps"] == pytest.approx((6 + 2) / 2)
+    assert row["error_ratio"] == pytest.approx(2 / 8)
+    assert row["saturation"] == pytest.approx(4.0 / 2 / 4)
+    assert row["latency_p95_ms"] == pytest.approx(95.0)
