@@ -33,8 +33,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from labkit import service
 from labkit._procs import PortInUseError
+from labkit.service.faults import ENV_CONFIG
+from labkit.service.process import serve_child, spawn_child, wait_until
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -300,9 +301,9 @@ def run(
         "seed": int(seed),
         "upstream_timeout": float(upstream_timeout),
     }
-    child = service._spawn("labkit.splitter", config, port=port, what="labkit.splitter.run()")
+    child = spawn_child("labkit.splitter", config, port=port, what="labkit.splitter.run()")
     try:
-        service._wait_until(child, "/splitter/health", "healthy", timeout)
+        wait_until(child, "/splitter/health", "healthy", timeout)
         yield Splitter(child)
     finally:
         child.stop()
@@ -322,7 +323,7 @@ def _child_main() -> None:
     # searches sys.path again (~0.5 ms, 4x per request). A None entry makes the failure instant.
     if importlib.util.find_spec("sniffio") is None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
-    cfg = json.loads(os.environ[service._ENV_CONFIG])
+    cfg = json.loads(os.environ[ENV_CONFIG])
     app = build_app(
         cfg["backends"],
         cfg["weights"],
@@ -330,7 +331,7 @@ def _child_main() -> None:
         seed=cfg["seed"],
         upstream_timeout=cfg["upstream_timeout"],
     )
-    service._child_serve(app)
+    serve_child(app)
 
 
 if __name__ == "__main__":

@@ -566,7 +566,7 @@ def json_logs(level: int = logging.INFO) -> Iterator[LogCapture]:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.WriteLoggerFactory(file=capture),
+        logger_factory=structlog.WriteLoggerFactory(file=capture),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     try:

@@ -237,15 +237,15 @@ def test_boot_unhealthy_fails_the_healthy_wait_but_can_be_inspected() -> None:
 
 def test_slow_boot_times_out_with_a_clear_error_and_leaves_no_process() -> None:
     pids: list[int] = []
-    real_spawn = service._spawn
+    real_spawn = service.process.spawn_child
 
-    def spying_spawn(*args: object, **kwargs: object) -> service._Child:
+    def spying_spawn(*args: object, **kwargs: object) -> service.process.Child:
         child = real_spawn(*args, **kwargs)  # type: ignore[arg-type]
         pids.append(child.proc.pid)
         return child
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(service, "_spawn", spying_spawn)
+        mp.setattr(service.api, "spawn_child", spying_spawn)
         with pytest.raises(
             service.ServiceStartError, match=r"did not answer on http://127\.0\.0\.1:\d+/health"
         ), service.run(boot_delay=30, timeout=0.5):
