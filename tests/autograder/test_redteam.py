@@ -146,8 +146,10 @@ def test_batch_runs_in_parallel_and_says_which_sandbox(redteam: SimpleNamespace)
     assert {r.sandbox for r in results} == {redteam.sandbox.backend}
     graded = [r for r in results if not r.error and not r.resumed]
     assert len(graded) == len(redteam.cases)
-    # two workers: the summed execute time exceeds the batch's wall time (no timing assertion on speed)
-    assert sum(r.timings["execute"] for r in graded) > redteam.elapsed * 0.9
+    # two workers: the summed execute time exceeds the batch's wall time (no timing assertion on speed); without
+    # a sandbox that hides the course folder, scoring waits for every kernel, so the wall time holds it too
+    if redteam.sandbox.isolates_files:
+        assert sum(r.timings["execute"] for r in graded) > redteam.elapsed * 0.9
     assert all({"queue", "execute", "score"} <= set(r.timings) for r in graded)
 
 
