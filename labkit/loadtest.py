@@ -313,10 +313,12 @@ def run_locust(
             ) from None
         raise
     elapsed = time.perf_counter() - t0
-    if proc.returncode not in (0, 1) or not Path(f"{prefix}_stats.csv").is_file():
+    wrote_csv = Path(f"{prefix}_stats.csv").is_file()
+    if proc.returncode not in (0, 1) or not wrote_csv:
         # locust also exits 1 when the locustfile does not import: no CSV then tells the two apart
+        what = "" if wrote_csv else " and wrote no stats CSV"
         raise LoadTestError(
-            f"locust exited with code {proc.returncode} and wrote no stats CSV: it could not run this test.\n"
+            f"locust exited with code {proc.returncode}{what}: it could not run this test.\n"
             f"Last lines of its output:\n{_tail(err or out)}\n"
             "Read the first error above: a syntax error, an import error or no HttpUser class in the locustfile "
             "are the usual causes."
