@@ -318,12 +318,16 @@ def plot_burn_rates(
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 1.2]})  # fmt: skip
     hours = [m / 60 for m in minutes]
+    floor = 0.05  # a minute without errors has a burn rate of 0: drawn at the floor of the log scale
     for i, (label, values) in enumerate(burn.items()):
         colour = plt.get_cmap("tab10")(i % 10)
-        top.plot(hours, [max(v, 1e-3) for v in values], lw=1.1, color=colour, label=f"burn rate over {label}")
+        short = i == 0 and len(burn) > 1  # the shortest window is the noisiest: draw it lightly
+        top.plot(hours, [max(float(v), floor) for v in values], lw=0.6 if short else 1.3, alpha=0.45 if short else 1,
+                 color=colour, label=f"burn rate over {label}")  # fmt: skip
         if label in factors:
-            top.axhline(factors[label], color=colour, ls=":", lw=1)
+            top.axhline(factors[label], color=colour, ls=":", lw=1.2)
     top.set_yscale("log")
+    top.set_ylim(floor, None)
     top.set_ylabel("burn rate (1 = budget lasts the SLO period)")
     top.set_title(title)
     top.legend(fontsize=8, ncol=3, loc="upper left")

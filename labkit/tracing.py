@@ -525,21 +525,23 @@ def plot_waterfall(
     colours = {name: plt.get_cmap("tab10")(i % 10) for i, name in enumerate(services)}
     traces = {s["trace_id"] for s, _ in rows}
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 0.42 * len(rows) + 1.2))
+        _, ax = plt.subplots(figsize=(11, 0.42 * len(rows) + 1.2))
     for y, (s, depth) in enumerate(rows):
         hot = s["name"] in marked or s["span_id"] in marked
         ax.barh(y, s["duration_ms"], left=s["start_ms"], color=colours[s["service"]],
                 edgecolor="black" if hot else "none", linewidth=2 if hot else 0, height=0.7)  # fmt: skip
-        label = "  " * depth + s["name"] + (f"  [{s['trace_id'][:6]}]" if len(traces) > 1 else "")
-        ax.text(-0.01, y, label, ha="right", va="center", transform=ax.get_yaxis_transform(), fontsize=9)
+        label = s["name"] + (f"  [trace {s['trace_id'][:6]}]" if len(traces) > 1 else "")
+        ax.text(-0.62 + 0.035 * depth, y, label, ha="left", va="center", transform=ax.get_yaxis_transform(),
+                fontsize=9, fontweight="bold" if hot else "normal")  # fmt: skip
         ax.text(s["end_ms"], y, f" {s['duration_ms']:.0f} ms", va="center", fontsize=8)
     ax.set_yticks([])
     ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlim(min(0.0, min(s["start_ms"] for s, _ in rows)), max(s["end_ms"] for s, _ in rows) * 1.12 + 1)
     ax.set_xlabel("milliseconds since the first span started")
     ax.set_title(title)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[n]) for n in services]
-    ax.legend(handles, services, loc="lower right", fontsize=8)
-    ax.figure.subplots_adjust(left=0.3)
+    ax.legend(handles, services, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="service")
+    ax.figure.subplots_adjust(left=0.32, right=0.82)
     return ax
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import httpx
 import pytest
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind
-from starlette.testclient import TestClient
 
 from labkit import tracing
 
@@ -35,14 +35,22 @@ def test_check_topology_orders_leaves_first_and_explains_mistakes():
 
 def test_build_app_in_process_extracts_the_callers_context():
     app = tracing.build_app("back", SMALL["back"], {})
-    with tracing.Recorder("caller") as rec, TestClient(app) as client:
+
+    async def exchange(headers: dict[str, str]) -> tuple[dict, list, dict, list]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://back") as client:
+            body = (await client.get("/work/7", headers=headers)).json()
+            spans = (await client.get("/spans")).json()
+            cleared = (await client.delete("/spans")).json()
+            after = (await client.get("/spans")).json()
+        return body, spans, cleared, after
+
+    with tracing.Recorder("caller") as rec:
         with rec.tracer.start_as_current_span("call", kind=SpanKind.CLIENT) as span:
             headers: dict[str, str] = {}
             propagate.inject(headers)
-            body = client.get("/work/7", headers=headers).json()
-        spans = client.get("/spans").json()
-        assert client.delete("/spans").json() == {"cleared": True}
-        assert client.get("/spans").json() == []
+        body, spans, cleared, after = asyncio.run(exchange(headers))
+    assert cleared == {"cleared": True} and after == []
     ctx = span.get_span_context()
     assert body["trace_id"] == f"{ctx.trace_id:032x}"
     assert len(spans) == 1
