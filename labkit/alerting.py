@@ -275,6 +275,7 @@ def plot_alert_states(
 ) -> Axes:
     """The expression's value over time with the threshold, and a strip coloured by the alert's state."""
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
     if not len(t_s) == len(values) == len(states):
         raise AlertingError(f"t_s, values and states need the same length; got {len(t_s)}, {len(values)}, "
@@ -289,7 +290,7 @@ def plot_alert_states(
     for m, state in zip(minutes, states, strict=True):
         ax.axvspan(m, m + step, ymin=0, ymax=0.06, color=_STATE_COLOURS.get(state, "white"), lw=0)
     ax.set_ylim(0, top)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in _STATE_COLOURS.values()]
+    handles = [Rectangle((0, 0), 1, 1, color=c) for c in _STATE_COLOURS.values()]
     first = ax.legend(loc="upper left", fontsize=8)
     ax.add_artist(first)
     ax.legend(handles, list(_STATE_COLOURS), loc="upper right", fontsize=8, title="state (bottom strip)")

@@ -49,7 +49,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from labkit import service
+from labkit.service.faults import ENV_CONFIG
+from labkit.service.process import serve_child, spawn_child, wait_until
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -365,9 +366,9 @@ def build_app(name: str, spec: Mapping[str, Any], downstream: Mapping[str, str],
 
 
 def _child_main() -> None:
-    cfg = json.loads(os.environ[service._ENV_CONFIG])
+    cfg = json.loads(os.environ[ENV_CONFIG])
     app = build_app(cfg["name"], cfg["spec"], cfg["downstream"], inject=cfg["inject"])
-    service._child_serve(app)
+    serve_child(app)
 
 
 # ------------------------------------------------------------------------------------------ parent-side API
@@ -465,9 +466,9 @@ def chain(
             downstream = {n: children[n].url for n in topo if n in children}
             config = {"name": name, "spec": topo[name], "downstream": downstream, "inject": name not in
                       no_propagation}  # fmt: skip
-            children[name] = service._spawn("labkit.tracing", config, port=0, what=f"tracing service {name!r}")
+            children[name] = spawn_child("labkit.tracing", config, port=0, what=f"tracing service {name!r}")
         for child in children.values():
-            service._wait_until(child, "/health", "healthy", timeout)
+            wait_until(child, "/health", "healthy", timeout)
         running = Chain(topo, {n: children[n].url for n in topo}, children)
         running.warm_up()
         yield running
@@ -516,6 +517,7 @@ def plot_waterfall(
     of different traces get the trace id's first 6 digits in their label.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
     rows = tree_order(spans)
     if not rows:
@@ -539,7 +541,7 @@ def plot_waterfall(
     ax.set_xlim(min(0.0, min(s["start_ms"] for s, _ in rows)), max(s["end_ms"] for s, _ in rows) * 1.12 + 1)
     ax.set_xlabel("milliseconds since the first span started")
     ax.set_title(title)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colours[n]) for n in services]
+    handles = [Rectangle((0, 0), 1, 1, color=colours[n]) for n in services]
     ax.legend(handles, services, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="service")
     ax.figure.subplots_adjust(left=0.32, right=0.82)
     return ax
