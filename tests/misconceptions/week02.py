@@ -1,0 +1,99 @@
+"""Week 2 (semantic versioning): plausible wrong answers, each a minimal edit of the reference solution."""
+
+from harness import Misconception
+
+CASES = [
+    # parse_version
+    Misconception(
+        "anchors with re.match(... + '$'), which also accepts a trailing newline",
+        exercise="w02_semver_parse",
+        edits=[("re.fullmatch(pattern, text)", 're.match(pattern + "$", text)')],
+        passes_visible=True,
+        why="`$` matches just before a final newline",
+    ),
+    Misconception(
+        "accepts leading zeros in numeric pre-release identifiers (1.2.3-01)",
+        exercise="w02_semver_parse",
+        edits=[('pre_id = r"(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"', 'pre_id = r"[0-9A-Za-z-]+"')],
+        passes_visible=True,
+        why="the rule against leading zeros is easy to remember for MAJOR.MINOR.PATCH only",
+    ),
+    Misconception(
+        "keeps numeric pre-release identifiers as strings",
+        exercise="w02_semver_parse",
+        edits=[('tuple(int(p) if p.isdigit() else p for p in m["pre"].split("."))', 'tuple(m["pre"].split("."))')],
+    ),
+    # compare_versions
+    Misconception(
+        "compares pre-release identifiers as strings, so beta.11 < beta.2",
+        exercise="w02_semver_compare",
+        edits=[('return [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in pre]',
+                "return [str(p) for p in pre]")],
+    ),
+    Misconception(
+        "compares alphanumeric identifiers case-insensitively",
+        exercise="w02_semver_compare",
+        edits=[('else (1, 0, p) for p in pre]', 'else (1, 0, p.lower()) for p in pre]')],
+        passes_visible=True,
+        why="RC and rc look like the same release candidate; semver compares in ASCII order",
+    ),
+    # release_type / bump
+    Misconception(
+        "keeps PATCH when bumping MINOR",
+        exercise="w02_semver_bump",
+        edits=[('return f"{major}.{minor + 1}.0"', 'return f"{major}.{minor + 1}.{patch}"')],
+    ),
+    Misconception(
+        "matches the commit type case-sensitively (Feat: is not a feature)",
+        exercise="w02_semver_bump",
+        edits=[('.get(m["type"].lower())', '.get(m["type"])')],
+        passes_visible=True,
+    ),
+    Misconception(
+        "treats 'BREAKING CHANGE' anywhere in the message as a breaking footer",
+        exercise="w02_semver_bump",
+        edits=[('re.search(r"^BREAKING[ -]CHANGE: ", "\\n".join(lines[1:]), re.MULTILINE)',
+                '"BREAKING CHANGE" in message')],
+        passes_visible=True,
+    ),
+    # last_release / messages_since / next_version
+    Misconception(
+        "picks the highest tag alphabetically, so v1.9.0 beats v1.10.0",
+        exercise="w02_semver_next",
+        edits=[("if best is None or compare_versions(tag[1:], best[1:]) > 0:", "if best is None or tag > best:")],
+        passes_visible=True,
+    ),
+    Misconception(
+        "forgets that a breaking change in 0.y.z bumps MINOR",
+        exercise="w02_semver_next",
+        edits=[('    if kind == "major" and parse_version(base)[0] == 0:\n'
+                '        kind = "minor"  # 0.y.z: a breaking change bumps MINOR\n', "")],
+        passes_visible=True,
+    ),
+    Misconception(
+        "considers every tag, also those on branches not merged into HEAD",
+        exercise="w02_semver_next",
+        edits=[('repo.git("tag", "--merged", "HEAD", "--list", "v*")', 'repo.git("tag", "--list", "v*")')],
+        passes_visible=True,
+    ),
+    # release_notes
+    Misconception(
+        "lists the entries newest first",
+        exercise="w02_semver_notes",
+        edits=[("for message in messages_since(repo, last_release(repo)):",
+                "for message in reversed(messages_since(repo, last_release(repo))):")],
+        passes_visible=True,
+        why="git log prints newest first, and the visible example has one entry per section",
+    ),
+    Misconception(
+        "describes a footer breaking change by the header, not the footer text",
+        exercise="w02_semver_notes",
+        edits=[('text = footer["text"].strip() if footer else m["description"]', 'text = m["description"]')],
+        passes_visible=True,
+    ),
+    Misconception(
+        "does not end the notes with a newline",
+        exercise="w02_semver_notes",
+        edits=[('return "\\n".join(out) + "\\n"', 'return "\\n".join(out)')],
+    ),
+]
