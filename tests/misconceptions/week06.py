@@ -72,11 +72,6 @@ CASES = [
                 '{**(spec.get("env") or {}), **(wf.get("env") or {})}')],
         passes_visible=True,
     ),
-    Misconception(
-        "keeps running the steps after one fails",
-        exercise="w06_ci_run_job",
-        edits=[('if failed or "run" not in step:', 'if "run" not in step:')],
-    ),
     # layer_of / pyramid
     Misconception(
         "finds the layer by substring, so test_unit_prices in integration counts as unit",
