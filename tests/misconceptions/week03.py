@@ -1,0 +1,88 @@
+"""Week 3 (conventions and hooks): plausible wrong answers, each a minimal edit of the reference solution."""
+
+from harness import Misconception
+
+CASES = [
+    # validate_commit_message
+    Misconception(
+        "accepts upper-case types such as Feat",
+        exercise="w03_hooks_validate",
+        edits=[("        if kind not in ALLOWED_TYPES:", "        if kind.lower() not in ALLOWED_TYPES:")],
+        passes_visible=True,
+    ),
+    Misconception(
+        "recognises only 'BREAKING CHANGE', not its synonym 'BREAKING-CHANGE'",
+        exercise="w03_hooks_validate",
+        edits=[('if any(token in ("BREAKING CHANGE", "BREAKING-CHANGE") for token, _ in footers):',
+                'if any(token == "BREAKING CHANGE" for token, _ in footers):')],
+        passes_visible=True,
+    ),
+    Misconception(
+        "keeps the # comment lines git strips from the message",
+        exercise="w03_hooks_validate",
+        edits=[('lines = [line.rstrip() for line in message.splitlines() if not line.startswith("#")]',
+                "lines = [line.rstrip() for line in message.splitlines()]")],
+        passes_visible=True,
+    ),
+    # COMMIT_MSG_HOOK
+    Misconception(
+        "prints the problem but exits 0, so the commit still goes through",
+        exercise="w03_hooks_commit_msg",
+        edits=[('print("  expected e.g. \'feat(cart): add a cart\' or \'fix!: drop the v1 API\'", file=sys.stderr)\n'
+                "sys.exit(1)",
+                'print("  expected e.g. \'feat(cart): add a cart\' or \'fix!: drop the v1 API\'", file=sys.stderr)\n'
+                "sys.exit(0)")],
+    ),
+    Misconception(
+        "rejects the messages git writes itself (Merge ..., fixup! ...)",
+        exercise="w03_hooks_commit_msg",
+        edits=[("if first.startswith(WRITTEN_BY_GIT):\n    sys.exit(0)\n", "")],
+        passes_visible=True,
+    ),
+    Misconception(
+        "lets upper-case types through",
+        exercise="w03_hooks_commit_msg",
+        edits=[('elif m["type"] not in ALLOWED:', 'elif m["type"].lower() not in ALLOWED:')],
+        passes_visible=True,
+    ),
+    # PRE_COMMIT_HOOK
+    Misconception(
+        "compiles the working-tree file instead of the staged content",
+        exercise="w03_hooks_pre_commit",
+        edits=[('compile(git("show", f":{path}"), path, "exec")', 'compile(Path(path).read_text(), path, "exec")')],
+        passes_visible=True,
+        why="in a plain `git commit -a` both are the same",
+    ),
+    Misconception(
+        "lists staged files without --diff-filter, so a deleted file breaks `git show`",
+        exercise="w03_hooks_pre_commit",
+        edits=[('"--name-only", "--diff-filter=ACMR", "-z"', '"--name-only", "-z"')],
+        passes_visible=True,
+    ),
+    # pre_commit_config
+    Misconception(
+        "greps every file type for breakpoint(), README.md included",
+        exercise="w03_hooks_framework",
+        edits=[('"entry": r"breakpoint\\(\\)", "types": ["python"]},', '"entry": r"breakpoint\\(\\)"},')],
+    ),
+    Misconception(
+        "lets pre-commit pass the changed file names to pytest",
+        exercise="w03_hooks_framework",
+        edits=[('         "pass_filenames": False, "types": ["python"]},', '         "types": ["python"]},')],
+        passes_visible=True,
+        why="pytest then runs only the staged files, and finds no test in calc.py (exit 5)",
+    ),
+    # protection_violations
+    Misconception(
+        "counts the author's own Reviewed-by as an approval",
+        exercise="w03_hooks_protection",
+        edits=[("        emails.discard(author.lower())\n", "")],
+        passes_visible=True,
+    ),
+    Misconception(
+        "treats squash-merged pull requests '(#N)' as direct commits",
+        exercise="w03_hooks_protection",
+        edits=[('if not merge and re.search(r"\\(#\\d+\\)$", subject) is None:', "if not merge:")],
+        passes_visible=True,
+    ),
+]
