@@ -14,11 +14,13 @@ A week's cases live in ``tests/misconceptions/weekNN.py`` as minimal edits of th
     ]
 
 How a week runs (one kernel per week, as CONVENTIONS.md asks): the source notebook is executed once from top
-to bottom with the reference solutions. Then, for each case, the edited solution is executed, followed by every
-cell from that solution cell to the exercise's last test cell (worked examples in between included), and the
-result of each of the exercise's test cells (``<exercise>_visible``, ``<exercise>_hidden``) is recorded. The
-reference solution and the non-test cells of that span are then executed again, restoring the state later
-exercises rely on. A case "loses marks" when at least one of its own exercise's graded cells fails.
+to bottom with the reference solutions. Right after an exercise's last test cell has run (and before any later
+cell, such as one that stops a server the exercise needs), each of that exercise's cases is swapped in: the
+edited solution is executed, followed by every cell from that solution cell to the exercise's last test cell
+(worked examples in between included), and the result of each of the exercise's test cells
+(``<exercise>_visible``, ``<exercise>_hidden``) is recorded. The reference solution and the non-test cells of
+that span are then executed again, restoring the state later exercises rely on. A case "loses marks" when at
+least one of its own exercise's graded cells fails.
 """
 
 from __future__ import annotations
@@ -134,6 +136,35 @@ class WeekRunner:
 
     @contextmanager
     def started(self) -> Iterator[WeekRunner]:
+        """The kernel after the whole week has run (cases run here see the state after the last cell)."""
+        with self._kernel():
+            for i, cell in enumerate(self.nb.cells):
+                if cell.cell_type == "code":
+                    self._run_reference(i, cell)
+            yield self
+
+    def run(self, cases: Sequence[Misconception]) -> list[CaseResult]:
+        """Execute the week once; run each case right after its exercise's last test cell."""
+        due: dict[int, list[int]] = {}
+        for position, case in enumerate(cases):
+            due.setdefault(self._span(case.exercise)[1], []).append(position)
+        results: list[CaseResult | None] = [None] * len(cases)
+        with self._kernel():
+            for i, cell in enumerate(self.nb.cells):
+                if cell.cell_type == "code":
+                    self._run_reference(i, cell)
+                for position in due.get(i, []):
+                    results[position] = self.run_case(cases[position])
+        return [r for r in results if r is not None]
+
+    def _run_reference(self, index: int, cell: NotebookNode) -> None:
+        error = self._run(index, cell.source)
+        if error:
+            gid = _meta(cell).get("grade_id", "")
+            raise RuntimeError(f"{self.week}: reference cell {index} {gid} raised: {error}")
+
+    @contextmanager
+    def _kernel(self) -> Iterator[None]:
         workdir = Path(tempfile.mkdtemp(prefix=f"misconceptions-{self.week}-"))
         try:
             self._client = NotebookClient(
@@ -144,13 +175,7 @@ class WeekRunner:
                 resources={"metadata": {"path": str(workdir)}},
             )
             with self._client.setup_kernel():
-                for i, cell in enumerate(self.nb.cells):
-                    if cell.cell_type == "code":
-                        error = self._run(i, cell.source)
-                        if error:
-                            gid = _meta(cell).get("grade_id", "")
-                            raise RuntimeError(f"{self.week}: reference cell {i} {gid} raised: {error}")
-                yield self
+                yield
         finally:
             self._client = None
             shutil.rmtree(workdir, ignore_errors=True)
@@ -205,6 +230,4 @@ class WeekRunner:
 
 
 def run_week(week: str, cases: Sequence[Misconception]) -> list[CaseResult]:
-    runner = WeekRunner(week)
-    with runner.started():
-        return [runner.run_case(c) for c in cases]
+    return WeekRunner(week).run(cases)
