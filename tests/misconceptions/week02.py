@@ -96,4 +96,11 @@ CASES = [
         exercise="w02_semver_notes",
         edits=[('return "\\n".join(out) + "\\n"', 'return "\\n".join(out)')],
     ),
+    Misconception(
+        "matches digits with \\d, which also accepts digits of other scripts (Arabic-Indic, Devanagari)",
+        exercise="w02_semver_parse",
+        edits=[('num = r"0|[1-9][0-9]*"', 'num = r"0|[1-9]\\d*"')],
+        passes_visible=True,
+        why="in Python 3, \\d matches every Unicode decimal digit, and int() accepts them too",
+    ),
 ]
