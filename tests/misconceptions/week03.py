@@ -85,4 +85,16 @@ CASES = [
         edits=[('if not merge and re.search(r"\\(#\\d+\\)$", subject) is None:', "if not merge:")],
         passes_visible=True,
     ),
+    Misconception(
+        "rejects a first line of exactly 72 characters (>= instead of >)",
+        exercise="w03_hooks_validate",
+        edits=[("    if len(header) > 72:", "    if len(header) >= 72:")],
+        passes_visible=True,
+    ),
+    Misconception(
+        "recognises only 'Token: value' footers, not 'Token #value' (Closes #12)",
+        exercise="w03_hooks_validate",
+        edits=[('(?:: | (?=#))(?P<value>.*)', ': (?P<value>.*)')],
+        passes_visible=True,
+    ),
 ]
