@@ -63,4 +63,10 @@ CASES = [
                 '        failed.append("tests")\n    elif coverage < baseline:')],
         passes_visible=True,
     ),
+    Misconception(
+        "leaves out --no-renames, so a moved file appears as one '{old => new}' path",
+        exercise="w05_quality_numstat",
+        edits=[('"diff", "--numstat", "--no-renames", f"{base}...{head}"', '"diff", "--numstat", f"{base}...{head}"')],
+        passes_visible=True,
+    ),
 ]
