@@ -100,4 +100,14 @@ CASES = [
         edits=[('if path.endswith(".md") or top == "docs":', 'if top == "docs":')],
         passes_visible=True,
     ),
+    Misconception(
+        "looks for shared/ before skipping Markdown, so shared/README.md builds everything",
+        exercise="w07_monorepo",
+        edits=[('        if path.endswith(".md") or top == "docs":\n            continue\n'
+                '        if top == "shared" or top not in services:\n            return sorted(services)\n',
+                '        if top == "shared":\n            return sorted(services)\n'
+                '        if path.endswith(".md") or top == "docs":\n            continue\n'
+                '        if top not in services:\n            return sorted(services)\n')],
+        passes_visible=True,
+    ),
 ]
