@@ -90,4 +90,11 @@ CASES = [
         edits=[("if isinstance(percent, bool) or not isinstance", "if not isinstance")],
         passes_visible=True,
     ),
+    Misconception(
+        "lists only the merges reachable from the checked-out branch (no --all)",
+        exercise="w04_tbd_lifetimes",
+        edits=[('repo.git("log", "--all", "--merges", "--format=%H %P%x09%ct%x09%s")',
+                'repo.git("log", "--merges", "--format=%H %P%x09%ct%x09%s")')],
+        passes_visible=True,
+    ),
 ]
