@@ -96,4 +96,9 @@ CASES = [
         edits=[("serving = current if current.alive else fleet.start(current.version)", "serving = current")],
         passes_visible=True,
     ),
+    Misconception(
+        "turns a needs: string into a list with list(), splitting it into letters",
+        exercise="w08_ci_feedback_minutes",
+        edits=[("needs = [needs] if isinstance(needs, str) else list(needs)", "needs = list(needs)")],
+    ),
 ]
