@@ -85,7 +85,9 @@ def scratch_monorepo() -> Iterator[git.ScratchRepo]:
     The layout is one commit after the scratch repository's initial commit. Create branches and commits with
     the usual :class:`labkit.git.ScratchRepo` methods (``repo.branch``, ``repo.commit(files=...)``).
     """
-    with git.scratch_repo([git.Commit("feat: monorepo with services and shared packages", files=_initial_files())]) as repo:
+    with git.scratch_repo(
+        [git.Commit("feat: monorepo with services and shared packages", files=_initial_files())]
+    ) as repo:
         yield repo
 
 
@@ -175,13 +177,26 @@ def org_history(seed: int = 22, days: int = 10, start: datetime = datetime(2026,
                 life = max(rng.expovariate(1 / lifetime), (first_review - opened).total_seconds() / 3600 + 0.2)
                 merged = opened + timedelta(hours=life)
                 branch = f"{team}/change-{n}"
-                prs.append({"team": team, "branch": branch, "opened": opened, "first_review": first_review,
-                            "merged": merged if merged <= end else pd.NaT})
+                prs.append(
+                    {
+                        "team": team,
+                        "branch": branch,
+                        "opened": opened,
+                        "first_review": first_review,
+                        "merged": merged if merged <= end else pd.NaT,
+                    }
+                )
                 for k in range(rng.randint(1, 3)):
                     roll = rng.random()
                     status = "cancelled" if roll < 0.15 else "failure" if roll < 0.15 + fail else "success"
-                    builds.append({"team": team, "branch": branch, "started": opened + timedelta(minutes=20 * k),
-                                   "status": status})
+                    builds.append(
+                        {
+                            "team": team,
+                            "branch": branch,
+                            "started": opened + timedelta(minutes=20 * k),
+                            "status": status,
+                        }
+                    )
     pr_frame = pd.DataFrame(prs)
     for column in ("opened", "first_review", "merged"):
         pr_frame[column] = pd.to_datetime(pr_frame[column]).dt.floor("min")  # minutes read better than microseconds
@@ -230,7 +245,7 @@ _FLAG_TREE: dict[str, str] = {
     "app/search.py": (
         "from app import flags\n\n\n"
         "def search(query):\n"
-        "    # TODO(platform): wrap in flags.is_enabled(\"fuzzy_search\") before the release\n"
+        '    # TODO(platform): wrap in flags.is_enabled("fuzzy_search") before the release\n'
         "    return fuzzy(query)\n\n\n"
         "def fuzzy(query):\n"
         "    return [query]\n"
@@ -239,7 +254,7 @@ _FLAG_TREE: dict[str, str] = {
         "from app import flags\n\n\n"
         "def login(user):\n"
         '    use_passkey = flags.is_enabled("passkey_login")\n'
-        "    return \"passkey\" if use_passkey else \"password\"\n"
+        '    return "passkey" if use_passkey else "password"\n'
     ),
     "app/orders.py": (
         "from app import flags\n\n"
