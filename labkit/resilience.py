@@ -6,7 +6,7 @@ pybreaker listener that records state changes, and a server-side request count o
     from labkit import resilience
     cpu = resilience.usage_samples()                      # a week of CPU usage of one container (millicores)
     day = resilience.traffic_day()                        # 24 h, one {"cpu": m, "memory": MiB} per 15 s
-    log = resilience.TransitionLog()                      # pybreaker listener: log.transitions == [("closed", "open"), ...]
+    log = resilience.TransitionLog()                      # pybreaker listener; log.transitions: [("closed", "open")]
     with service.run(faults={"error_rate": 1.0}) as svc:
         resilience.served(svc.url)                        # requests /api/orders really answered (from /metrics)
 
@@ -89,7 +89,7 @@ def traffic_day(*, step_s: int = STEP_S, seed: int = 21) -> list[dict[str, int]]
 
 
 @dataclass
-class TransitionLog(pybreaker.CircuitBreakerListener):  # type: ignore[misc]
+class TransitionLog(pybreaker.CircuitBreakerListener):
     """A pybreaker listener that records every state change as ``(old, new)`` state names.
 
     pybreaker calls ``state_change(cb, old_state, new_state)`` on each transition; the names are
@@ -102,7 +102,9 @@ class TransitionLog(pybreaker.CircuitBreakerListener):  # type: ignore[misc]
     successes: int = 0
 
     def state_change(self, cb: Any, old_state: Any, new_state: Any) -> None:
-        self.transitions.append((getattr(old_state, "name", str(old_state)), getattr(new_state, "name", str(new_state))))
+        self.transitions.append(
+            (getattr(old_state, "name", str(old_state)), getattr(new_state, "name", str(new_state)))
+        )
 
     def failure(self, cb: Any, exc: BaseException) -> None:
         self.failures += 1
@@ -120,7 +122,9 @@ def served(url: str, path: str = "/api/orders", *, timeout: float = 2.0) -> int:
     try:
         text = httpx.get(url.rstrip("/") + "/metrics", timeout=timeout).text
     except httpx.HTTPError as exc:
-        raise RuntimeError(f"could not scrape {url}/metrics ({exc}); is the service running (inside its with block)?") from exc
+        raise RuntimeError(
+            f"could not scrape {url}/metrics ({exc}); is the service running (inside its with block)?"
+        ) from exc
     total = 0.0
     for family in text_string_to_metric_families(text):
         if family.name != "http_requests":  # the parser drops the counter's _total suffix from the family name
