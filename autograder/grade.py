@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from . import config as cfg
 from .course import Course
+from .engine import grade_parallel
 from .engine.reference import grade_serial_reference
 from .errors import AutograderError
 from .ids import check_assignment
@@ -63,8 +64,6 @@ def grade_many(
     options: EngineOptions | None = None,
 ) -> list[GradeResult]:
     """Autograde (assignment, student) pairs, ``jobs`` at a time, in one pool (results in input order)."""
-    from .engine import grade_parallel  # the engine imports the verbs' helpers; imported when grading
-
     if options is None:
         options = EngineOptions.from_env(engine=engine, jobs=jobs)
     jobs = options.jobs or jobs
