@@ -24,6 +24,16 @@ def _meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {}) or {}
 
 
+#: Ids of manually graded answers (markdown cells an instructor reads and scores in formgrader).
+MANUAL_SUFFIXES = ("_manual",) + tuple(f"_reflection_{k}" for k in range(1, 10))
+
+
+def _is_manual_answer(cell) -> bool:
+    """A markdown cell that is both solution and grade: nbgrader's "manually graded answer" (formgrader)."""
+    meta = _meta(cell)
+    return cell.cell_type == "markdown" and bool(meta.get("solution")) and bool(meta.get("grade"))
+
+
 def test_there_are_notebooks() -> None:
     assert NOTEBOOKS, "no source/weekNN/*.ipynb found"
 
@@ -76,7 +86,8 @@ def test_solution_and_test_cells_carry_nbgrader_metadata(nb: nbformat.NotebookNo
         if BEGIN_SOLUTION in src or END_SOLUTION in src:
             assert meta.get("solution") is True, f"{where} has solution markers but no solution metadata"
             assert src.count(BEGIN_SOLUTION) == src.count(END_SOLUTION) >= 1, f"{where}: unbalanced markers"
-        if meta.get("solution"):
+        manual = _is_manual_answer(cell)
+        if meta.get("solution") and not manual:
             assert BEGIN_SOLUTION in src, f"{where} is a solution cell without ### BEGIN SOLUTION"
         if BEGIN_HIDDEN in src or END_HIDDEN in src:
             assert meta.get("grade") and meta.get("locked"), (
@@ -90,6 +101,16 @@ def test_solution_and_test_cells_carry_nbgrader_metadata(nb: nbformat.NotebookNo
         if meta:
             assert meta.get("schema_version") == 3, f"{where}: nbgrader schema_version must be 3"
             assert meta.get("grade_id"), f"{where}: nbgrader cell without grade_id"
+        if manual:
+            assert meta["grade_id"].endswith(MANUAL_SUFFIXES), (
+                f"{where}: a manually graded answer's id ends in one of {MANUAL_SUFFIXES} (e.g. w01_reflection_1)"
+            )
+            assert meta.get("locked") is False and (meta.get("points") is not None and meta["points"] >= 0), (
+                f"{where}: a manually graded answer is unlocked and has points (0 for a reflection)"
+            )
+            continue
+        if meta.get("grade") and cell.cell_type == "markdown":
+            raise AssertionError(f"{where}: a graded markdown cell must also be a solution (a manual answer)")
         if meta.get("grade"):
             graded += 1
             assert meta.get("locked") is True, f"{where}: graded cells are locked"
