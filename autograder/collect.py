@@ -52,25 +52,20 @@ def read_roster(path: str | Path) -> dict[str, dict[str, str]]:
     """``student_id,first_name,last_name,email`` CSV -> {student_id: row}; clear errors for bad files."""
     path = Path(path)
     if not path.is_file():
-        raise AutograderError(
-            f"roster {path} not found; expected a CSV with columns {','.join(ROSTER_COLUMNS)}"
-        )
+        raise AutograderError(f"roster {path} not found; expected a CSV with columns {','.join(ROSTER_COLUMNS)}")
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         header = tuple(reader.fieldnames or ())
         missing = [c for c in ROSTER_COLUMNS if c not in header]
         if missing:
             raise AutograderError(
-                f"roster {path} lacks columns {missing}; "
-                f"found {list(header)}, expected {list(ROSTER_COLUMNS)}"
+                f"roster {path} lacks columns {missing}; found {list(header)}, expected {list(ROSTER_COLUMNS)}"
             )
         roster: dict[str, dict[str, str]] = {}
         for n, row in enumerate(reader, start=2):
             sid = (row["student_id"] or "").strip()
             if not STUDENT_RE.match(sid):
-                raise AutograderError(
-                    f"roster {path} line {n}: student_id {sid!r} is empty or not a plain id"
-                )
+                raise AutograderError(f"roster {path} line {n}: student_id {sid!r} is empty or not a plain id")
             if sid in roster:
                 raise AutograderError(f"roster {path} line {n}: student_id {sid!r} appears twice")
             roster[sid] = {c: (row[c] or "").strip() for c in ROSTER_COLUMNS}
@@ -114,9 +109,7 @@ def collect(  # noqa: C901 - one pass over the inbox, each rejection reason stat
         register_students(course, roster)
 
     def reject(path: Path, reason: str, student: str | None) -> None:
-        err = CollectError(
-            str(path.relative_to(folder)), reason, student, _keep(course, assignment, folder, path)
-        )
+        err = CollectError(str(path.relative_to(folder)), reason, student, _keep(course, assignment, folder, path))
         report.errors.append(err)
         who = f"{student}: " if student else ""
         log.warning("collect %s: %s%s: %s", assignment, who, err.file, reason)

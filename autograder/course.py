@@ -123,16 +123,12 @@ class Course:
                 raise AutograderError(
                     f"{nb_path.name} is not named {assignment}_<snake_topic>.ipynb (see autograder/ids.py)"
                 )
-        app = GenerateAssignment(
-            coursedir=self.coursedir(assignment_id=assignment), config=self.config, log=nblog
-        )
+        app = GenerateAssignment(coursedir=self.coursedir(assignment_id=assignment), config=self.config, log=nblog)
         app.force = True
         app.create_assignment = True
         result = self.run_app(app)
         if not result["success"]:
-            raise AutograderError(
-                f"release of {assignment} failed: {run_error(result)} (details in {NBGRADER_LOG})"
-            )
+            raise AutograderError(f"release of {assignment} failed: {run_error(result)} (details in {NBGRADER_LOG})")
         released = self.released_notebooks(assignment)
         for path in released:
             _normalise(path)

@@ -80,9 +80,7 @@ def summary_markdown(result: GradeResult) -> str:
         kind = "hidden tests" if c.hidden else "tests"
         status = _status_text(c.status, c.error_type)
         message = "" if (c.hidden and c.status != "timeout") else c.message
-        rows.append(
-            f"| `{c.grade_id}` | {c.score:g} | {c.max_score:g} | {kind}: {status} | {_md_escape(message)} |"
-        )
+        rows.append(f"| `{c.grade_id}` | {c.score:g} | {c.max_score:g} | {kind}: {status} | {_md_escape(message)} |")
     if result.restored:
         rows += [
             "",
@@ -109,9 +107,7 @@ def redact(nb: NotebookNode, result: GradeResult) -> NotebookNode:
                 else:
                     errs = [o.get("ename") for o in cell.outputs if o.get("output_type") == "error"]
                     status = f"failed ({errs[0]})" if errs else "passed"
-                cell.outputs = [
-                    nbformat.v4.new_output("stream", name="stdout", text=f"hidden tests: {status}\n")
-                ]
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"hidden tests: {status}\n")]
         elif cell.cell_type == "code" and secret:
             cell.outputs = [_scrub(o, secret) for o in cell.outputs]
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(result) + grading_notes(nb)))
@@ -164,9 +160,7 @@ def feedback(course: Course, assignment: str, students: list[str] | None = None)
     written: dict[str, list[Path]] = {}
     todo = students if students is not None else _autograded_students(course, assignment)
     if not todo:
-        log.warning(
-            "feedback %s: nobody is graded yet; run: python -m autograder grade %s", assignment, assignment
-        )
+        log.warning("feedback %s: nobody is graded yet; run: python -m autograder grade %s", assignment, assignment)
     for student in todo:
         result = course.scores(assignment, student)
         if result.error:

@@ -170,9 +170,7 @@ class _Snapshot:
             except (ValueError, OSError):
                 continue
         self.shell_lists = {name: list(lst) for name, lst in self._shell_lists()}
-        self.events = {
-            k: list(v) for k, v in getattr(getattr(shell, "events", None), "callbacks", {}).items()
-        }
+        self.events = {k: list(v) for k, v in getattr(getattr(shell, "events", None), "callbacks", {}).items()}
         self.shell_attrs = {name: getattr(shell, name, _MISSING) for name in self._SHELL_ATTRS}
         self.instance_attrs = {
             id(obj): (obj, {k: v for k, v in vars(obj).items() if callable(v)})
@@ -278,11 +276,7 @@ class _Snapshot:
     def adopt_new_modules(self) -> None:
         """Snapshot critical modules imported since the last look (best effort: they were imported later)."""
         for name, module in list(sys.modules.items()):
-            if (
-                name not in self.modules
-                and isinstance(module, types.ModuleType)
-                and _is_critical(name, self.critical)
-            ):
+            if name not in self.modules and isinstance(module, types.ModuleType) and _is_critical(name, self.critical):
                 self._add_module(name, module)
 
     # ------------------------------------------------------------- restoring
@@ -415,13 +409,7 @@ class _Snapshot:
             saved = self.shell_lists.get(name, [])
             if len(current) != len(saved) or any(a is not b for a, b in zip(current, saved, strict=False)):
                 extra = [_describe(x) for x in current if not any(x is y for y in saved)]
-                kind = (
-                    "AST transformer"
-                    if "ast" in name
-                    else "input transformer"
-                    if "transform" in name
-                    else name
-                )
+                kind = "AST transformer" if "ast" in name else "input transformer" if "transform" in name else name
                 out.append(f"removed {kind} {', '.join(extra) or '(list changed)'} ({name})")
                 current[:] = saved
         events = getattr(getattr(shell, "events", None), "callbacks", None)

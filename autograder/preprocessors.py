@@ -74,9 +74,7 @@ class RestoreMissingCells(NbGraderPreprocessor):
                 return nb, resources
             max_scores = {c.name: c.max_score for c in source_nb.grade_cells}
             cells: dict[str, Any] = {
-                c.name: dict(
-                    name=c.name, cell_type=c.cell_type, locked=c.locked, source=c.source, checksum=c.checksum
-                )
+                c.name: dict(name=c.name, cell_type=c.cell_type, locked=c.locked, source=c.source, checksum=c.checksum)
                 for c in source_nb.source_cells
             }
         order = [gid for gid in self._source_order(assignment_id, notebook_id) if gid in cells]

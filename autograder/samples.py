@@ -70,9 +70,7 @@ def fill(
         as_version=4,
     )
     source = nbformat.read(_one(root / cfg.SOURCE_DIR / assignment, "source"), as_version=4)
-    solutions = {
-        nbgrader_meta(c)["grade_id"]: c.source for c in source.cells if nbgrader_meta(c).get("solution")
-    }
+    solutions = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells if nbgrader_meta(c).get("solution")}
     answers = dict(answers or {})
     unknown = sorted(set(answers) - set(solutions))
     if unknown:

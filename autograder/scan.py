@@ -133,9 +133,7 @@ class _Scanner(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if (
-            isinstance(func, ast.Attribute)
-            and func.attr in _MAGIC_CALLS
-            and _dotted(func.value) == "get_ipython()"
+            isinstance(func, ast.Attribute) and func.attr in _MAGIC_CALLS and _dotted(func.value) == "get_ipython()"
         ):  # IPython's translation of %magic and !shell lines: not the student reaching into the kernel
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 self.visit(arg)
@@ -151,10 +149,7 @@ class _Scanner(ast.NodeVisitor):
         if node.attr in _SUSPICIOUS_ATTRS:
             base = _dotted(node.value) or ""
             if (node.attr != "modules" or base == "sys") and (
-                node.attr != "events"
-                or "ipython" in base.lower()
-                or base.endswith("shell")
-                or base == "ip"
+                node.attr != "events" or "ipython" in base.lower() or base.endswith("shell") or base == "ip"
             ):
                 self.add(
                     node,

@@ -38,8 +38,7 @@ class SelfCheck:
         elif s.score != s.max_score:
             lost = [f"{c.grade_id} ({c.error_type}: {c.message})" for c in s.cells if c.score < c.max_score]
             out.append(
-                f"source solution scores {s.score:g}/{s.max_score:g}, not full marks; failing: "
-                + "; ".join(lost)
+                f"source solution scores {s.score:g}/{s.max_score:g}, not full marks; failing: " + "; ".join(lost)
             )
         if not s.error and not s.max_score:
             out.append("the notebook has no graded cells (max score 0)")
@@ -112,9 +111,7 @@ def check_released(course: Course, assignment: str) -> SelfCheck:
             shutil.copy2(nb, dest / nb.name)
     solution = course.autograde(assignment, SOLUTION)
     blank = course.autograde(assignment, BLANK)
-    return SelfCheck(
-        assignment, solution, blank, _errors(course, assignment, SOLUTION) if solution.ok else []
-    )
+    return SelfCheck(assignment, solution, blank, _errors(course, assignment, SOLUTION) if solution.ok else [])
 
 
 def selfcheck(assignment: str, root: str | Path = ".", *, timeout: int | None = None) -> SelfCheck:

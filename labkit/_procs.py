@@ -143,9 +143,7 @@ def signal_process(pid: int, sig: int, start_time: float | None = None) -> bool:
         return False
 
 
-def stop_pid(
-    pid: int, start_time: float | None = None, first: int = signal.SIGTERM, grace: float = 5.0
-) -> None:
+def stop_pid(pid: int, start_time: float | None = None, first: int = signal.SIGTERM, grace: float = 5.0) -> None:
     """Stop a process that may not be our child: ``first`` signal, wait ``grace`` s, then SIGKILL."""
     if (
         signal_process(pid, first, start_time)

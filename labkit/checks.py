@@ -159,8 +159,9 @@ def frame_equal(
             pdt.assert_series_equal(actual, expected, check_exact=check_exact)
     except AssertionError as err:
         detail = re.sub(r"\s+", " ", str(err)).strip()
-        raise CheckFailed(f"{what} differs from the expected one: {detail}" + (f"\nHint: {hint}" if hint else "")) \
-            from None
+        raise CheckFailed(
+            f"{what} differs from the expected one: {detail}" + (f"\nHint: {hint}" if hint else "")
+        ) from None
 
 
 def raises(
@@ -178,8 +179,7 @@ def raises(
         func(*args, **kwargs)
     except exc_type as err:
         if match is not None and not re.search(match, str(err)):
-            raise _fail(label, f"{exc_type.__name__} with a message matching {match!r}", repr(str(err)), hint) \
-                from None
+            raise _fail(label, f"{exc_type.__name__} with a message matching {match!r}", repr(str(err)), hint) from None
         return err
     except NotImplementedError:
         raise

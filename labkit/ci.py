@@ -195,8 +195,7 @@ def closest_errors(error: Any) -> list[Any]:
 
     def score(leaves: list[Any]) -> tuple[int, int, int]:
         own = [leaf for leaf in leaves if len(leaf.absolute_path) <= depth]
-        return (len(own), sum(_rank(leaf) for leaf in own),
-                -max(len(leaf.absolute_path) for leaf in leaves))
+        return (len(own), sum(_rank(leaf) for leaf in own), -max(len(leaf.absolute_path) for leaf in leaves))
 
     candidates = [leaves_of(errors) for errors in branches.values()]
     return min(candidates, key=score)
@@ -318,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
 raise SystemExit(main())
 '''
 
-_UNIT_TESTS = '''\
+_UNIT_TESTS = """\
 import pytest
 
 from shop.pricing import discount, subtotal, total
@@ -352,9 +351,9 @@ def test_unknown_coupon():
 ])
 def test_total(lines, coupon, expected):
     assert total(lines, coupon) == expected
-'''
+"""
 
-_INTEGRATION_TESTS = '''\
+_INTEGRATION_TESTS = """\
 from shop.store import OrderStore
 
 
@@ -387,9 +386,9 @@ def test_empty_store(tmp_path):
     store = OrderStore(tmp_path / "shop.db")
     assert store.revenue() == 0
     store.close()
-'''
+"""
 
-_E2E_TESTS = '''\
+_E2E_TESTS = """\
 import os
 import subprocess
 import sys
@@ -415,7 +414,7 @@ def test_quote_with_coupon():
 
 def test_unknown_coupon_fails():
     assert shop("1x1000", "--coupon", "FREE").returncode != 0
-'''
+"""
 
 #: The default scratch project: a shop package with 30 unit, 4 integration and 3 end-to-end tests.
 SAMPLE_PROJECT: dict[str, str] = {
@@ -434,9 +433,7 @@ def _write_files(root: Path, files: Mapping[str, str | None]) -> None:
     for rel, content in files.items():
         target = (root / rel).resolve()
         if root.resolve() not in target.parents:
-            raise ValueError(
-                f"file {rel!r} would be written outside the project; use a relative path like 'src/x.py'"
-            )
+            raise ValueError(f"file {rel!r} would be written outside the project; use a relative path like 'src/x.py'")
         if content is None:
             if target.exists():
                 target.unlink()
@@ -496,9 +493,7 @@ def read_junit(path: str | Path) -> pd.DataFrame:
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
-            f"no JUnit XML report at {str(path)!r}: did pytest run with --junitxml={path}?"
-        )
+        raise FileNotFoundError(f"no JUnit XML report at {str(path)!r}: did pytest run with --junitxml={path}?")
     rows = []
     for case in ET.parse(path).getroot().iter("testcase"):
         outcome = "passed"
@@ -506,12 +501,14 @@ def read_junit(path: str | Path) -> pd.DataFrame:
             if case.find(tag) is not None:
                 outcome = {"failure": "failed"}.get(tag, tag)
                 break
-        rows.append({
-            "classname": case.get("classname", ""),
-            "name": case.get("name", ""),
-            "seconds": float(case.get("time", "0") or 0),
-            "outcome": outcome,
-        })
+        rows.append(
+            {
+                "classname": case.get("classname", ""),
+                "name": case.get("name", ""),
+                "seconds": float(case.get("time", "0") or 0),
+                "outcome": outcome,
+            }
+        )
     frame = pd.DataFrame(rows, columns=_JUNIT_COLUMNS)
     return frame.astype({"classname": "object", "name": "object", "seconds": "float64", "outcome": "object"})
 
@@ -529,29 +526,33 @@ def run_pytest(
     """
     project = Path(project)
     if not project.is_dir():
-        raise FileNotFoundError(
-            f"project folder {str(project)!r} does not exist; use `with ci.scratch_project() as p`"
-        )
+        raise FileNotFoundError(f"project folder {str(project)!r} does not exist; use `with ci.scratch_project() as p`")
     with tempfile.TemporaryDirectory(prefix="labkit-junit-") as tmp:
         report = Path(tmp) / "report.xml"
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *args]
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=project, env=tool_env(env), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=project,
+            env=tool_env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         try:
             output, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            raise TimeoutError(
-                f"pytest ran longer than {timeout} s in {project}; look for a hanging test"
-            ) from None
+            raise TimeoutError(f"pytest ran longer than {timeout} s in {project}; look for a hanging test") from None
         seconds = time.perf_counter() - started
         if proc.returncode in (4, 5) or not report.exists():
             # 4: usage error, 5: no tests collected — still a result, with an empty table
             import pandas as pd
 
-            tests = pd.DataFrame({c: pd.Series(dtype="float64" if c == "seconds" else "object")
-                                  for c in _JUNIT_COLUMNS})
+            tests = pd.DataFrame(
+                {c: pd.Series(dtype="float64" if c == "seconds" else "object") for c in _JUNIT_COLUMNS}
+            )
             if report.exists():
                 tests = read_junit(report)
         else:

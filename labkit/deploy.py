@@ -61,9 +61,7 @@ class Fleet:
         ``boot_delay=0.5``, ``faults={"hang": True}``.
         """
         if not self._open:
-            raise RuntimeError(
-                "start services inside the block: `with deploy.Fleet() as fleet: fleet.start(...)`"
-            )
+            raise RuntimeError("start services inside the block: `with deploy.Fleet() as fleet: fleet.start(...)`")
         svc = self._stack.enter_context(service.run(version, **options))
         self._started.append(svc)
         return svc
@@ -111,8 +109,7 @@ class DeployResult:
             raise ValueError(f"outcome must be {PROMOTED!r} or {ROLLED_BACK!r}, found {self.outcome!r}")
         if not isinstance(self.serving, service.Service):
             raise TypeError(
-                "serving must be the labkit.service.Service now serving traffic, "
-                f"found {type(self.serving).__name__}"
+                f"serving must be the labkit.service.Service now serving traffic, found {type(self.serving).__name__}"
             )
         if not isinstance(self.reason, str) or not self.reason.strip():
             raise ValueError(f"reason must be a non-empty str saying why, found {self.reason!r}")

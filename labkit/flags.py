@@ -67,8 +67,10 @@ def binomial_interval(n: int, p: float, confidence: float = 0.999) -> tuple[int,
     alpha = 1.0 - confidence
     log_p, log_q = math.log(p), math.log1p(-p)
     lg_n1 = math.lgamma(n + 1)
-    pmf = [math.exp(lg_n1 - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p + (n - k) * log_q)
-           for k in range(n + 1)]
+    pmf = [
+        math.exp(lg_n1 - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p + (n - k) * log_q)
+        for k in range(n + 1)
+    ]
     low, below = 0, 0.0
     while low < n and below + pmf[low] <= alpha / 2:
         below += pmf[low]
@@ -80,9 +82,7 @@ def binomial_interval(n: int, p: float, confidence: float = 0.999) -> tuple[int,
     return (low, high)
 
 
-def check_share(
-    count: int, n: int, p: float, confidence: float = 0.999, what: str = "the rollout"
-) -> ShareCheck:
+def check_share(count: int, n: int, p: float, confidence: float = 0.999, what: str = "the rollout") -> ShareCheck:
     """Check that ``count`` enabled users of ``n`` is a plausible outcome of enabling each one with ``p``."""
     if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= max(n, 0):
         raise ValueError(f"count must be an int between 0 and n={n!r}, found {count!r}")

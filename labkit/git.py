@@ -156,8 +156,9 @@ LOCAL_CONFIG = {
 }
 
 
-def _run_git(cwd: Path, env: Mapping[str, str], args: Sequence[str], input: str | None = None,
-             check: bool = True) -> subprocess.CompletedProcess[str]:
+def _run_git(
+    cwd: Path, env: Mapping[str, str], args: Sequence[str], input: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
         ["git", *args],
         cwd=cwd,
@@ -337,8 +338,9 @@ class ScratchRepo:
         else:
             self.git("tag", "-a", name, "-m", message or f"Release {name}", ref, who=tagger)
 
-    def revert(self, ref: str = "HEAD", *, author: str | Person = "alice",
-               after: str | int | float | timedelta = "20m") -> str:
+    def revert(
+        self, ref: str = "HEAD", *, author: str | Person = "alice", after: str | int | float | timedelta = "20m"
+    ) -> str:
         """``git revert`` a commit (the subject becomes ``Revert "<subject>"``); returns the new head."""
         self.clock.advance(after)
         self.git("revert", "--no-edit", ref, who=author)  # git < 2.40 has no revert --no-verify
@@ -372,8 +374,13 @@ class Teammate:
     repo: ScratchRepo
     who: str
 
-    def push_commit(self, message: str, *, files: Mapping[str, str | None] | None = None,
-                    after: str | int | float | timedelta = "15m") -> str:
+    def push_commit(
+        self,
+        message: str,
+        *,
+        files: Mapping[str, str | None] | None = None,
+        after: str | int | float | timedelta = "15m",
+    ) -> str:
         self.repo.git("pull", "-q", "--rebase", "origin", "main", who=self.who)
         sha = self.repo.commit(message, files=files, author=self.who, after=after)
         self.repo.git("push", "-q", "origin", "HEAD:main")
@@ -419,8 +426,9 @@ class Merge:
     delete: bool = True
 
     def apply(self, repo: ScratchRepo) -> None:
-        repo.merge(self.branch, into=self.into, author=self.author, message=self.message, after=self.after,
-                   delete=self.delete)
+        repo.merge(
+            self.branch, into=self.into, author=self.author, message=self.message, after=self.after, delete=self.delete
+        )
 
 
 @dataclass(frozen=True)
@@ -496,8 +504,24 @@ def scratch_repo(
 
 # -- generated team histories -------------------------------------------------------------------------------
 _FEATURES = [
-    "login", "checkout", "search", "payments", "invoices", "profile", "cart", "orders", "reports", "export",
-    "webhooks", "audit-log", "rate-limit", "dark-mode", "onboarding", "billing", "sso", "notifications",
+    "login",
+    "checkout",
+    "search",
+    "payments",
+    "invoices",
+    "profile",
+    "cart",
+    "orders",
+    "reports",
+    "export",
+    "webhooks",
+    "audit-log",
+    "rate-limit",
+    "dark-mode",
+    "onboarding",
+    "billing",
+    "sso",
+    "notifications",
 ]
 
 
@@ -552,9 +576,12 @@ def team_history(  # noqa: C901 - the simulated team's day, one branch per event
         kind = kind or rng.choices(["feat", "fix", "refactor", "test", "docs"], [4, 3, 1, 1, 1])[0]
         feature = rng.choice(_FEATURES)
         path = f"src/{feature}/change_{counter:04d}.py"
-        return Commit(f"{kind}({feature}): change {counter}", author=author,
-                      files={path: f"# change {counter} by {author}\nVALUE = {counter}\n"},
-                      after=f"{rng.randint(20, 90)}m")
+        return Commit(
+            f"{kind}({feature}): change {counter}",
+            author=author,
+            files={path: f"# change {counter} by {author}\nVALUE = {counter}\n"},
+            after=f"{rng.randint(20, 90)}m",
+        )
 
     if style == "trunk":
         for day in range(days):
@@ -575,13 +602,22 @@ def team_history(  # noqa: C901 - the simulated team's day, one branch per event
                 if rng.random() < failure_rate:
                     fixer = rng.choice(list(authors))
                     if rng.random() < 0.5:
-                        steps.append(Revert("HEAD^2" if isinstance(steps[-2], Merge) else "HEAD", author=fixer,
-                                            after=f"{rng.randint(15, 120)}m"))
+                        steps.append(
+                            Revert(
+                                "HEAD^2" if isinstance(steps[-2], Merge) else "HEAD",
+                                author=fixer,
+                                after=f"{rng.randint(15, 120)}m",
+                            )
+                        )
                     else:
-                        steps.append(Commit(
-                            f"fix: hotfix after {release.history[-1]}", author=fixer,
-                            files={f"src/hotfix_{release.history[-1]}.py": "HOTFIX = True\n"},
-                            after=f"{rng.randint(15, 120)}m"))
+                        steps.append(
+                            Commit(
+                                f"fix: hotfix after {release.history[-1]}",
+                                author=fixer,
+                                files={f"src/hotfix_{release.history[-1]}.py": "HOTFIX = True\n"},
+                                after=f"{rng.randint(15, 120)}m",
+                            )
+                        )
                     steps.append(Tag(release.bump("patch"), after="15m"))
         return steps
 
@@ -603,15 +639,24 @@ def team_history(  # noqa: C901 - the simulated team's day, one branch per event
             steps.append(Merge(name, into="develop", author=author, after="2h"))
             open_features.remove((name, author, _))
         if (day + 1) % 10 == 0:
-            steps += [Switch("main"), Merge("develop", into="main", author="dave", delete=False, after="3h"),
-                      Tag(release.bump("minor"), after="30m")]
+            steps += [
+                Switch("main"),
+                Merge("develop", into="main", author="dave", delete=False, after="3h"),
+                Tag(release.bump("minor"), after="30m"),
+            ]
             if rng.random() < failure_rate * 2:
-                steps += [Branch("hotfix/urgent"),
-                          Commit(f"fix: hotfix after {release.history[-1]}", author="dave",
-                                 files={f"src/hotfix_{release.history[-1]}.py": "HOTFIX = True\n"}, after="5h"),
-                          Merge("hotfix/urgent", into="main", author="dave", delete=False, after="1h"),
-                          Tag(release.bump("patch"), after="30m"),
-                          Merge("hotfix/urgent", into="develop", author="dave", after="10m")]
+                steps += [
+                    Branch("hotfix/urgent"),
+                    Commit(
+                        f"fix: hotfix after {release.history[-1]}",
+                        author="dave",
+                        files={f"src/hotfix_{release.history[-1]}.py": "HOTFIX = True\n"},
+                        after="5h",
+                    ),
+                    Merge("hotfix/urgent", into="main", author="dave", delete=False, after="1h"),
+                    Tag(release.bump("patch"), after="30m"),
+                    Merge("hotfix/urgent", into="develop", author="dave", after="10m"),
+                ]
             steps.append(Switch("develop"))
     steps.append(Switch("main"))
     return steps

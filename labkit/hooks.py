@@ -89,13 +89,9 @@ def install_hook(repo: ScratchRepo, name: str, source: str, *, python: str | Non
     this kernel's own interpreter (``sys.executable``), so the hook can import what the notebook can.
     """
     if name not in CLIENT_HOOKS:
-        close = sorted(
-            h for h in CLIENT_HOOKS if h.replace("-", "") == name.replace("-", "").replace("_", "")
-        )
+        close = sorted(h for h in CLIENT_HOOKS if h.replace("-", "") == name.replace("-", "").replace("_", ""))
         tip = f"did you mean {close[0]!r}?" if close else "check the spelling (see `git help hooks`)"
-        raise ValueError(
-            f"{name!r} is not a git hook name: expected one of {', '.join(sorted(CLIENT_HOOKS))}; {tip}"
-        )
+        raise ValueError(f"{name!r} is not a git hook name: expected one of {', '.join(sorted(CLIENT_HOOKS))}; {tip}")
     if not isinstance(source, str) or not source.strip():
         raise ValueError(f"the {name} hook's source must be a non-empty string of code, got {source!r}")
     text = source.lstrip("\n")
@@ -129,11 +125,7 @@ class CommitAttempt:
     sha: str | None  #: the new commit when accepted, else None
 
     def __str__(self) -> str:
-        verdict = (
-            f"accepted as {self.sha[:7]}"
-            if self.accepted and self.sha
-            else f"REJECTED (exit {self.returncode})"
-        )
+        verdict = f"accepted as {self.sha[:7]}" if self.accepted and self.sha else f"REJECTED (exit {self.returncode})"
         first = self.message.splitlines()[0] if self.message else ""
         return f"commit {first!r}: {verdict}\n{self.output.rstrip()}".rstrip()
 
@@ -239,16 +231,12 @@ def pull_request_history(
         if not isinstance(value, int) or value < 0:
             raise ValueError(f"{label} must be a non-negative int, got {value!r}")
     if unreviewed + self_reviewed > prs:
-        raise ValueError(
-            f"unreviewed + self_reviewed ({unreviewed + self_reviewed}) cannot exceed prs ({prs})"
-        )
+        raise ValueError(f"unreviewed + self_reviewed ({unreviewed + self_reviewed}) cannot exceed prs ({prs})")
     people = list(authors)
     if len(people) < 3 or any(p not in TEAM for p in people):
         raise ValueError(f"authors must be at least three of {sorted(TEAM)}, got {people!r}")
     rng = random.Random(seed)
-    kinds = (
-        ["unreviewed"] * unreviewed + ["self"] * self_reviewed + ["ok"] * (prs - unreviewed - self_reviewed)
-    )
+    kinds = ["unreviewed"] * unreviewed + ["self"] * self_reviewed + ["ok"] * (prs - unreviewed - self_reviewed)
     rng.shuffle(kinds)
     slots = sorted(rng.sample(range(prs + direct_commits), direct_commits)) if direct_commits else []
     steps: list[Step] = []
@@ -291,8 +279,6 @@ def pull_request_history(
             others = [p for p in people if p != who]
             reviewers = rng.sample(others, rng.choice([1, 1, 2]))
         trailers = "\n".join(_trailer(r) for r in reviewers)
-        message = f"Merge pull request #{pr} from {branch}\n\n{title}" + (
-            f"\n\n{trailers}" if trailers else ""
-        )
+        message = f"Merge pull request #{pr} from {branch}\n\n{title}" + (f"\n\n{trailers}" if trailers else "")
         steps.append(Merge(branch, author=who, message=message, after=f"{rng.randint(30, 240)}m"))
     return steps

@@ -128,8 +128,10 @@ def plot_timeline(runs: Any, now: Any = None, ax: Any = None, title: str = "main
 
     missing = [c for c in ("finished_at", "status") if c not in getattr(runs, "columns", [])]
     if missing:
-        raise ValueError(f"runs needs the columns 'finished_at' and 'status' (missing {missing}); "
-                         "use mainline.ci_history() for an example")
+        raise ValueError(
+            f"runs needs the columns 'finished_at' and 'status' (missing {missing}); "
+            "use mainline.ci_history() for an example"
+        )
     if len(runs) == 0:
         raise ValueError("runs is empty: there is nothing to draw")
     data = runs.sort_values("finished_at", kind="stable")

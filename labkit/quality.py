@@ -84,7 +84,7 @@ def clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
 '''
 
-_TESTS = '''\
+_TESTS = """\
 import pytest
 
 from calc import add, clamp, mean
@@ -111,7 +111,7 @@ def test_clamp():
 def test_clamp_rejects_an_empty_range():
     with pytest.raises(ValueError):
         clamp(1, 3, 0)
-'''
+"""
 
 #: A tiny project: 100 % covered by its tests, clean under ``ruff check``.
 TINY_PROJECT: dict[str, str] = {
@@ -156,17 +156,16 @@ def _is_int(value: object) -> bool:
 
 def _str_tuple(name: str, value: object, allowed: Sequence[str] | None = None) -> None:
     if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-        raise TypeError(f"{name} must be a tuple of str, found {value!r} ({type(value).__name__}); "
-                        f"wrap a list with tuple(...)")
+        raise TypeError(
+            f"{name} must be a tuple of str, found {value!r} ({type(value).__name__}); wrap a list with tuple(...)"
+        )
     if allowed is not None:
         unknown = [v for v in value if v not in allowed]
         if unknown:
             raise ValueError(f"{name} may only contain {list(allowed)}, found {unknown}")
         order = [allowed.index(v) for v in value]
         if order != sorted(order) or len(set(value)) != len(value):
-            raise ValueError(
-                f"{name} must list each item once, in the order {list(allowed)}; found {list(value)}"
-            )
+            raise ValueError(f"{name} must list each item once, in the order {list(allowed)}; found {list(value)}")
 
 
 @dataclass(frozen=True)
@@ -186,12 +185,12 @@ class Review:
         for name in ("lines", "files"):
             value = getattr(self, name)
             if not _is_int(value) or value < 0:
-                raise TypeError(f"{name} must be a non-negative int, found {value!r} "
-                                f"({type(value).__name__}); convert numpy numbers with int(...)")
+                raise TypeError(
+                    f"{name} must be a non-negative int, found {value!r} "
+                    f"({type(value).__name__}); convert numpy numbers with int(...)"
+                )
         if not isinstance(self.has_tests, bool):
-            raise TypeError(
-                f"has_tests must be a bool, found {self.has_tests!r} ({type(self.has_tests).__name__})"
-            )
+            raise TypeError(f"has_tests must be a bool, found {self.has_tests!r} ({type(self.has_tests).__name__})")
         _str_tuple("concerns", self.concerns)
         _str_tuple("reasons", self.reasons, REASONS)
 
@@ -211,14 +210,14 @@ class GateResult:
             raise TypeError(f"passed must be a bool, found {self.passed!r} ({type(self.passed).__name__})")
         _str_tuple("failed", self.failed, CRITERIA)
         if self.passed != (not self.failed):
-            raise ValueError(f"passed={self.passed} contradicts failed={self.failed}: "
-                             "the gate passes exactly when no criterion failed")
+            raise ValueError(
+                f"passed={self.passed} contradicts failed={self.failed}: "
+                "the gate passes exactly when no criterion failed"
+            )
         for name in ("coverage", "baseline"):
             value = getattr(self, name)
             if not isinstance(value, float):
-                raise TypeError(
-                    f"{name} must be a float percentage, found {value!r} ({type(value).__name__})"
-                )
+                raise TypeError(f"{name} must be a float percentage, found {value!r} ({type(value).__name__})")
         if not _is_int(self.findings) or self.findings < 0:
             raise TypeError(f"findings must be a non-negative int, found {self.findings!r}")
 
@@ -234,8 +233,14 @@ def python_lines(n: int, name: str = "step") -> str:
     while len(out) < n:
         if n - len(out) >= 4:
             i += 1
-            out += [f"def {name}_{i}(value: int) -> int:", f'    """Step {i} of {name}."""',
-                    f"    result = value * {i} + {i % 7}", "    return result", "", ""][: n - len(out)]
+            out += [
+                f"def {name}_{i}(value: int) -> int:",
+                f'    """Step {i} of {name}."""',
+                f"    result = value * {i} + {i % 7}",
+                "    return result",
+                "",
+                "",
+            ][: n - len(out)]
         else:
             out.append(f"# {name}: note {len(out) + 1}")
     body = out
@@ -265,30 +270,63 @@ def pull_request_steps() -> list[Step]:
             steps.append(Commit(message, author=who, files=files, after="40m"))
         steps.append(Switch("main"))
 
-    branch("pr/coupons", [
-        ("feat(cart): coupon codes", "bob", {"src/coupons.py": python_lines(62, "coupon")}),
-        ("test(cart): cover coupon codes", "bob", {"tests/test_coupons.py": python_lines(38, "test_coupon")}),
-    ])
-    branch("pr/repository", [
-        ("refactor(db): split the repository layer", "carol",
-         {"src/db/__init__.py": "", "src/db/reader.py": python_lines(140, "read"),
-          "src/db/writer.py": python_lines(120, "write")}),
-        ("test(db): cover reader and writer", "carol", {"tests/test_db.py": python_lines(70, "test_db")}),
-    ])
-    branch("pr/search", [
-        ("feat(search): rewrite the search engine", "dave",
-         {"src/search/__init__.py": "", "src/search/index.py": python_lines(310, "index"),
-          "src/search/query.py": python_lines(290, "query"),
-          "tests/test_search.py": python_lines(100, "test_q")}),
-    ])
-    branch("pr/misc", [
-        ("feat(cart): gift wrapping", "erin",
-         {"src/cart.py": "ITEMS: list[str] = []\n" + python_lines(30, "wrap")}),
-        ("fix(auth): token expiry off by one", "erin", {"src/auth.py": "TOKEN_TTL = 3599\n"}),
-        ("Fix stuff", "erin", {"src/calc.py": _CALC + "\n\n" + python_lines(12, "stuff")}),
-    ])
-    steps.append(Commit("docs: usage in the readme", author="alice",
-                        files={"README.md": "# calc\n\nSmall calculations.\n"}, after="30m"))
+    branch(
+        "pr/coupons",
+        [
+            ("feat(cart): coupon codes", "bob", {"src/coupons.py": python_lines(62, "coupon")}),
+            ("test(cart): cover coupon codes", "bob", {"tests/test_coupons.py": python_lines(38, "test_coupon")}),
+        ],
+    )
+    branch(
+        "pr/repository",
+        [
+            (
+                "refactor(db): split the repository layer",
+                "carol",
+                {
+                    "src/db/__init__.py": "",
+                    "src/db/reader.py": python_lines(140, "read"),
+                    "src/db/writer.py": python_lines(120, "write"),
+                },
+            ),
+            ("test(db): cover reader and writer", "carol", {"tests/test_db.py": python_lines(70, "test_db")}),
+        ],
+    )
+    branch(
+        "pr/search",
+        [
+            (
+                "feat(search): rewrite the search engine",
+                "dave",
+                {
+                    "src/search/__init__.py": "",
+                    "src/search/index.py": python_lines(310, "index"),
+                    "src/search/query.py": python_lines(290, "query"),
+                    "tests/test_search.py": python_lines(100, "test_q"),
+                },
+            ),
+        ],
+    )
+    branch(
+        "pr/misc",
+        [
+            (
+                "feat(cart): gift wrapping",
+                "erin",
+                {"src/cart.py": "ITEMS: list[str] = []\n" + python_lines(30, "wrap")},
+            ),
+            ("fix(auth): token expiry off by one", "erin", {"src/auth.py": "TOKEN_TTL = 3599\n"}),
+            ("Fix stuff", "erin", {"src/calc.py": _CALC + "\n\n" + python_lines(12, "stuff")}),
+        ],
+    )
+    steps.append(
+        Commit(
+            "docs: usage in the readme",
+            author="alice",
+            files={"README.md": "# calc\n\nSmall calculations.\n"},
+            after="30m",
+        )
+    )
     return steps
 
 
@@ -312,19 +350,26 @@ def run(
     from .ci import tool_env
 
     if isinstance(cmd, str) or not cmd or not all(isinstance(c, str) for c in cmd):
-        raise TypeError(f"cmd must be a non-empty list of str such as ['python', '-m', 'ruff', 'check'], "
-                        f"found {cmd!r}")
+        raise TypeError(f"cmd must be a non-empty list of str such as ['python', '-m', 'ruff', 'check'], found {cmd!r}")
     folder = Path(cwd)
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot run {cmd[0]!r}: the folder {str(folder)!r} does not exist")
-    proc = subprocess.Popen(list(cmd), cwd=folder, env=tool_env({"NO_COLOR": "1", **(env or {})}),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        list(cmd),
+        cwd=folder,
+        env=tool_env({"NO_COLOR": "1", **(env or {})}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):  # it just ended
             os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        raise TimeoutError(f"`{' '.join(cmd)}` ran longer than {timeout:g} s in {folder}: "
-                           "does it wait for input, or loop forever?") from None
+        raise TimeoutError(
+            f"`{' '.join(cmd)}` ran longer than {timeout:g} s in {folder}: does it wait for input, or loop forever?"
+        ) from None
     return subprocess.CompletedProcess(list(cmd), proc.returncode, out, err)

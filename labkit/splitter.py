@@ -62,9 +62,7 @@ def check_backends(backends: Mapping[str, str]) -> dict[str, str]:
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"backend names must be identifiers like 'blue'; got {name!r}.")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ValueError(
-                f"backend {name!r} must be a base URL like 'http://127.0.0.1:8000'; got {url!r}."
-            )
+            raise ValueError(f"backend {name!r} must be a base URL like 'http://127.0.0.1:8000'; got {url!r}.")
         out[name] = url.rstrip("/")
     return out
 
@@ -73,8 +71,7 @@ def check_weights(weights: Mapping[str, Any], backends: Mapping[str, str]) -> di
     """Validate weights for ``backends`` (missing names get 0); returns them as floats."""
     if not isinstance(weights, Mapping):
         raise ValueError(
-            "weights must be a dict of backend name → number, e.g. {'blue': 90, 'green': 10}; "
-            f"got {weights!r}."
+            f"weights must be a dict of backend name → number, e.g. {{'blue': 90, 'green': 10}}; got {weights!r}."
         )
     unknown = sorted(set(weights) - set(backends))
     if unknown:
@@ -168,9 +165,7 @@ def build_app(  # noqa: C901 - the splitter's routes are closures over one share
             target += "?" + request.url.query
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
         try:
-            upstream = await client.request(
-                request.method, target, headers=headers, content=await request.body()
-            )
+            upstream = await client.request(request.method, target, headers=headers, content=await request.body())
         except httpx.TimeoutException as exc:
             counts[name]["errors"] += 1
             return JSONResponse(
@@ -185,9 +180,7 @@ def build_app(  # noqa: C901 - the splitter's routes are closures over one share
             )  # fmt: skip
         if upstream.status_code >= 500:
             counts[name]["errors"] += 1
-        out = {
-            k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP | {"content-encoding"}
-        }
+        out = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP | {"content-encoding"}}
         out[BACKEND_HEADER] = name
         return Response(upstream.content, status_code=upstream.status_code, headers=out)
 
@@ -247,9 +240,7 @@ class Splitter:
             raise ValueError(f"unknown backend {name!r}; the backends are {sorted(names)}.")
         return self._post({"weights": {n: (100 if n == name else 0) for n in names}})
 
-    def set_backends(
-        self, backends: Mapping[str, str], weights: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
+    def set_backends(self, backends: Mapping[str, str], weights: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Replace the backends (e.g. point 'green' at a new version); weights must name the new backends."""
         body: dict[str, Any] = {"backends": dict(backends)}
         if weights is not None:

@@ -19,6 +19,14 @@ def test_ruff_is_clean_on_our_python_code():
     assert out.returncode == 0, "ruff found problems (run `ruff check --fix` and fix the rest):\n" + out.stdout
 
 
+def test_the_packages_are_ruff_formatted():
+    """labkit and autograder are read by students: one layout, so a diff shows a change, never a reformat."""
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    out = subprocess.run([ruff, "format", "--check", "labkit", "autograder"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, "run `ruff format labkit autograder`:\n" + out.stdout
+
+
 def test_mypy_is_clean_on_the_typed_packages():
     mypy = Path(sys.executable).with_name("mypy")
     if not mypy.exists():

@@ -19,6 +19,7 @@ from ..scan import imported_modules
 
 ENGINE_VERSION = "1"
 
+
 def _released_names(course: Course, assignment: str) -> list[str]:
     return [p.name for p in course.released_notebooks(assignment)]
 

@@ -63,6 +63,7 @@ class PhasedAutograde(Autograde):
         if self.phase == "score":
             super().set_permissions(assignment_id, student_id)
 
+
 #: nbgrader's autograde preprocessors without Execute: the ``score`` half
 WITHOUT_EXECUTE = [
     p

@@ -36,8 +36,6 @@ def report(course: Course, result: GradeResult, n: int, total: int) -> None:
             log.warning("  %s ran longer than %d s and was stopped (scored 0)", cell.grade_id, course.timeout)
 
 
-
-
 def grade_serial_reference(course: Course, work: list[tuple[str, str]], jobs: int) -> list[GradeResult]:
     """Autograde (assignment, student) pairs with plain nbgrader, ``jobs`` at a time (results in input order)."""
     log.warning(

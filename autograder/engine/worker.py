@@ -187,9 +187,7 @@ class SandboxClient(Execute):
             await self._kill()
         except TimeoutError:
             if remaining < hard:
-                reason = (
-                    f"the submission used up its {self.limits.total_timeout} s during {gid}: the kernel was killed"
-                )
+                reason = f"the submission used up its {self.limits.total_timeout} s during {gid}: the kernel was killed"
                 name = NOT_RUN_TIME
             else:
                 reason = f"{gid} did not finish within {hard} s: the kernel was killed"
@@ -221,8 +219,7 @@ class SandboxClient(Execute):
             return
         why = good.get("error") if good else ("a forged answer" if answers else "no answer")
         self.tampering.append(
-            f"before {gid}: the integrity guard did not run ({why}): student code changed how the kernel "
-            "executes cells"
+            f"before {gid}: the integrity guard did not run ({why}): student code changed how the kernel executes cells"
         )
         if nbgrader_meta(cell).get("grade"):
             cell.outputs.append(

@@ -13,7 +13,6 @@ if TYPE_CHECKING:  # pragma: no cover
     pass
 
 
-
 @dataclass(frozen=True)
 class Builder:
     """The image builder found on this machine: ``name`` (``None`` when none), ``engine`` (can it build now?)."""

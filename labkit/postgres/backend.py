@@ -12,7 +12,6 @@ if TYPE_CHECKING:  # psycopg is imported lazily: importing labkit.postgres stays
     pass
 
 
-
 log = logging.getLogger("labkit.postgres")
 
 BACKENDS = ("auto", "embedded", "docker")

@@ -65,9 +65,7 @@ def _run_as() -> _RunAs:
 
     if os.geteuid() != 0:
         return _RunAs(pwd.getpwuid(os.geteuid()).pw_name)
-    names = (
-        [os.environ[ENV_USER]] if os.environ.get(ENV_USER) else ["embedded_postgres", "postgres", "nobody"]
-    )
+    names = [os.environ[ENV_USER]] if os.environ.get(ENV_USER) else ["embedded_postgres", "postgres", "nobody"]
     for name in names:
         try:
             entry = pwd.getpwnam(name)
@@ -108,9 +106,7 @@ def data_root() -> Path:
     if env:
         path = Path(env)
         if not path.is_dir():
-            raise PostgresStartError(
-                f"{ENV_DIR}={env} is not an existing folder; create it or unset {ENV_DIR}."
-            )
+            raise PostgresStartError(f"{ENV_DIR}={env} is not an existing folder; create it or unset {ENV_DIR}.")
         return path
     shm = Path("/dev/shm")
     with contextlib.suppress(OSError):
@@ -129,9 +125,7 @@ def _template(bin_dir: Path, run_as: _RunAs, version: str) -> Path:
     cache = cache_dir()
     cache.mkdir(mode=0o755, exist_ok=True)
     if cache.stat().st_uid != os.getuid():
-        raise PostgresStartError(
-            f"The cache folder {cache} belongs to another user; remove it and try again."
-        )
+        raise PostgresStartError(f"The cache folder {cache} belongs to another user; remove it and try again.")
     cache.chmod(0o755)  # the unprivileged postgres user must be able to traverse it
     final = cache / f"postgres-{version}-{run_as.name}"
     marker = final / "labkit-complete"
@@ -181,9 +175,7 @@ def _template(bin_dir: Path, run_as: _RunAs, version: str) -> Path:
 
 def _copy_cluster(template: Path, dest: Path) -> None:
     # `cp -a` keeps ownership and modes (postgres insists on a 0700 data dir) and uses reflinks where possible
-    res = subprocess.run(
-        ["cp", "-a", "--reflink=auto", str(template), str(dest)], capture_output=True, text=True
-    )
+    res = subprocess.run(["cp", "-a", "--reflink=auto", str(template), str(dest)], capture_output=True, text=True)
     if res.returncode != 0:
         shutil.rmtree(dest, ignore_errors=True)
         shutil.copytree(template, dest, symlinks=True)
@@ -316,9 +308,7 @@ def _explain_failure(exc: _StartFailed) -> str:
     if "invalid value for parameter" in text or "unrecognized configuration parameter" in text:
         hints.append("a setting passed in settings= is not valid: check its name and value")
     if "PG_VERSION" in text or "pg_control" in text or "incorrect checksum" in text or "invalid data" in text:
-        hints.append(
-            "the data directory is damaged or incomplete: run labkit.postgres.cleanup(rebuild_template=True)"
-        )
+        hints.append("the data directory is damaged or incomplete: run labkit.postgres.cleanup(rebuild_template=True)")
     if "Permission denied" in text:
         hints.append(f"the server's user cannot reach its files: make {data_root()} traversable (chmod o+x)")
     if "root" in text and "not permitted" in text:
@@ -330,9 +320,7 @@ def _explain_failure(exc: _StartFailed) -> str:
     )
 
 
-def start_embedded(
-    *, port: int, settings: Mapping[str, str], timeout: float, watchdog: bool
-) -> tuple[Embedded, str]:
+def start_embedded(*, port: int, settings: Mapping[str, str], timeout: float, watchdog: bool) -> tuple[Embedded, str]:
     bin_dir = _pg_bin()
     run_as = _run_as()
     version = _version(bin_dir)
@@ -352,20 +340,14 @@ def start_embedded(
             data_dir = base / "data"
             _copy_cluster(template, data_dir)
             try:
-                return _start_postmaster(
-                    bin_dir, run_as, data_dir, base, chosen, merged, timeout, watchdog
-                ), version
+                return _start_postmaster(bin_dir, run_as, data_dir, base, chosen, merged, timeout, watchdog), version
             except _StartFailed as exc:
                 last = exc
                 if exc.port_in_use and port:
-                    raise PortInUseError(
-                        98, _procs.port_in_use_message(port, "labkit.postgres.server()")
-                    ) from None
+                    raise PortInUseError(98, _procs.port_in_use_message(port, "labkit.postgres.server()")) from None
                 if not exc.port_in_use:
                     raise PostgresStartError(_explain_failure(exc)) from None
-                log.info(
-                    "port %s was taken before postgres could bind it; retrying with another port", chosen
-                )
+                log.info("port %s was taken before postgres could bind it; retrying with another port", chosen)
         except BaseException:
             shutil.rmtree(base, ignore_errors=True)
             raise

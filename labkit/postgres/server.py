@@ -70,9 +70,7 @@ class PostgresServer:
         where = f"{self.host}:{self.port}"
         return f"labkit.postgres: {self.backend} PostgreSQL {self.version} at {where} ({self.reason})"
 
-    def connect(
-        self, dbname: str | None = None, *, autocommit: bool = False, **kwargs: Any
-    ) -> psycopg.Connection[Any]:
+    def connect(self, dbname: str | None = None, *, autocommit: bool = False, **kwargs: Any) -> psycopg.Connection[Any]:
         """A psycopg 3 connection (a context manager: commits on success, rolls back on error, closes)."""
         return psycopg_connect(self.url_for(dbname or self.dbname), autocommit=autocommit, **kwargs)
 
@@ -99,9 +97,7 @@ class PostgresServer:
             )
         with self.connect(autocommit=True) as conn:
             version = int(conn.info.server_version)
-            stmt = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)
-            )
+            stmt = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
             if version >= 150000:  # FILE_COPY: a plain file copy + checkpoint, much faster than WAL_LOG here
                 stmt = sql.SQL("{} STRATEGY FILE_COPY").format(stmt)
             conn.execute(stmt)

@@ -87,9 +87,7 @@ class Service:
 
     def clear_faults(self) -> dict[str, Any]:
         """Switch every fault off."""
-        return self.set_faults(
-            latency_ms=0, error_rate=0.0, hang=False, unhealthy=False, dependency_down=False
-        )
+        return self.set_faults(latency_ms=0, error_rate=0.0, hang=False, unhealthy=False, dependency_down=False)
 
     def crash(self) -> int:
         """Make the process crash now; returns its exit code."""

@@ -25,8 +25,7 @@ def check_dependency_url(name: str, url: str) -> None:
         raise ValueError(f"dependency names must be identifiers like 'database'; got {name!r}.")
     if not isinstance(url, str) or not re.match(r"(postgres(ql)?|https?|tcp)://", url):
         raise ValueError(
-            f"dependency {name!r} must be a URL starting with postgresql://, http://, https:// or tcp://; "
-            f"got {url!r}."
+            f"dependency {name!r} must be a URL starting with postgresql://, http://, https:// or tcp://; got {url!r}."
         )
 
 
@@ -52,9 +51,7 @@ async def _probe(url: str, timeout: float) -> None:
         await asyncio.wait_for(asyncio.to_thread(get), timeout + 0.5)
     else:
         host, _, port = url[len("tcp://") :].partition(":")
-        _reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, int(port.rstrip("/"))), timeout
-        )
+        _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port.rstrip("/"))), timeout)
         writer.close()
 
 
@@ -176,16 +173,8 @@ def build_app(  # noqa: C901 - the service's routes are closures over one shared
                 payload = await request.json()
             except ValueError:
                 return JSONResponse({"error": 'body must be JSON like {"item": "book", "qty": 1}'}, 422)
-            item, qty = (
-                (payload.get("item"), payload.get("qty", 1)) if isinstance(payload, dict) else (None, None)
-            )
-            if (
-                not isinstance(item, str)
-                or not item
-                or not isinstance(qty, int)
-                or isinstance(qty, bool)
-                or qty < 1
-            ):
+            item, qty = (payload.get("item"), payload.get("qty", 1)) if isinstance(payload, dict) else (None, None)
+            if not isinstance(item, str) or not item or not isinstance(qty, int) or isinstance(qty, bool) or qty < 1:
                 return JSONResponse(
                     {"error": 'expected {"item": non-empty string, "qty": integer >= 1}', "got": payload}, 422
                 )
@@ -208,9 +197,7 @@ def build_app(  # noqa: C901 - the service's routes are closures over one shared
                 sys.stderr.write(f"labkit.service {version}: crashing on purpose (fault 'crash')\n")
                 sys.stderr.flush()
                 task = BackgroundTask(os._exit, CRASH_EXIT_CODE)
-                return JSONResponse(
-                    {"faults": faults_json(), "crashing": True}, status_code=202, background=task
-                )
+                return JSONResponse({"faults": faults_json(), "crashing": True}, status_code=202, background=task)
         return JSONResponse({"faults": faults_json()})
 
     routes = [

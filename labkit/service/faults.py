@@ -69,15 +69,11 @@ class Faults:
         for key, value in changes.items():
             if key == "latency_ms":
                 if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 60_000:
-                    raise ValueError(
-                        f"latency_ms must be a number of milliseconds from 0 to 60000; got {value!r}."
-                    )
+                    raise ValueError(f"latency_ms must be a number of milliseconds from 0 to 60000; got {value!r}.")
                 out[key] = float(value)
             elif key == "error_rate":
                 if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-                    raise ValueError(
-                        f"error_rate must be a share from 0.0 to 1.0 (0.1 = 10%); got {value!r}."
-                    )
+                    raise ValueError(f"error_rate must be a share from 0.0 to 1.0 (0.1 = 10%); got {value!r}.")
                 out[key] = float(value)
             elif key in ("hang", "unhealthy", "crash"):
                 if not isinstance(value, bool):

@@ -29,9 +29,7 @@ def serve_app(app: Any, *, port: int = 0, timeout: float = 10.0) -> Iterator[str
 
     sock = _procs.bind_local_socket(port, what="labkit.service.serve_app()")
     url = f"http://{HOST}:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
-    )
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="labkit-serve-app", daemon=True)
     thread.start()

@@ -107,9 +107,7 @@ def hammer(  # noqa: C901 - the bounded load loop's workers and scheduler share 
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= 256:
         raise ValueError(f"concurrency must be an int from 1 to 256; got {concurrency!r}.")
     if not url.startswith(("http://", "https://")):
-        raise ValueError(
-            f"url must start with http:// or https://, e.g. svc.url + '/api/orders'; got {url!r}."
-        )
+        raise ValueError(f"url must start with http:// or https://, e.g. svc.url + '/api/orders'; got {url!r}.")
     limit_s = float(duration) if duration is not None else MAX_HAMMER_SECONDS
 
     lock = threading.Lock()

@@ -121,9 +121,7 @@ def serve_child(app: Any) -> None:
     parent = int(os.environ[ENV_PARENT])
     _procs.exit_when_parent_dies(parent)
     sock = socket.socket(fileno=int(os.environ[ENV_FD]))
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
-    )
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2)
     uvicorn.Server(config).run(sockets=[sock])
 
 
