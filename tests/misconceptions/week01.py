@@ -3,6 +3,27 @@
 from harness import Misconception
 
 CASES = [
+    # commits_and_deployments (the warm-up)
+    Misconception(
+        "counts every tag as a deployment, not only the v* release tags",
+        exercise="w01_dora_warmup",
+        edits=[('repo.git("tag", "--list", "v*")', 'repo.git("tag", "--list")')],
+        passes_visible=True,
+        why="in most small histories every tag is a release tag",
+    ),
+    Misconception(
+        "counts lines with split('\\n'), so an empty output counts as one commit",
+        exercise="w01_dora_warmup",
+        edits=[('len(log.splitlines())', 'len(log.strip().split("\\n"))')],
+        passes_visible=True,
+        why="`wc -l` of an empty output is 0, but splitting an empty string gives one empty item",
+    ),
+    Misconception(
+        "ignores the time window and counts every commit",
+        exercise="w01_dora_warmup",
+        edits=[('repo.git("log", "--oneline", f"--since={since}", f"--until={until}")',
+                'repo.git("log", "--oneline")')],
+    ),
     # parse_log
     Misconception(
         "parses author_time without utc=True, keeping the authors' offsets",
