@@ -11,6 +11,7 @@ and what to try::
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -73,6 +74,13 @@ def _same_shape(actual: Any, expected: Any, path: str) -> str | None:  # noqa: C
             if diff:
                 return diff
         return None
+    if dataclasses.is_dataclass(expected) and not isinstance(expected, type):
+        # a record (such as quality.Review): name the first field that differs, not the whole repr
+        for f in dataclasses.fields(expected):
+            diff = _same_shape(getattr(actual, f.name), getattr(expected, f.name), f"{path}.{f.name}")
+            if diff:
+                return diff
+        return None
     if isinstance(expected, (list, tuple)):
         if len(actual) != len(expected):
             return f"{path} has {len(actual)} items, expected {len(expected)}"
@@ -89,7 +97,11 @@ def _same_shape(actual: Any, expected: Any, path: str) -> str | None:  # noqa: C
 
 
 def equal(actual: Any, expected: Any, what: str = "the result", hint: str | None = None) -> None:
-    """Check ``actual == expected`` with the same type (recursively through dicts, lists and tuples)."""
+    """Check ``actual == expected`` with the same type (recursively through dicts, lists, tuples and dataclasses).
+
+    The message names the first difference by its path — ``review.reasons[1]``, ``report['lead'][0]`` — so a
+    student sees which field is wrong instead of two long reprs to compare by eye.
+    """
     diff = _same_shape(actual, expected, what)
     if diff is not None:
         raise CheckFailed(diff + "." + (f"\nHint: {hint}" if hint else ""))

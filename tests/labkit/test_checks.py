@@ -1,5 +1,7 @@
 """labkit.checks: types compared as well as values; messages say what to fix."""
 
+from dataclasses import dataclass
+
 import pandas as pd
 import pytest
 
@@ -25,6 +27,21 @@ def test_equal_reports_the_first_difference(actual, expected, fragment):
     assert fragment in str(err.value)
     assert "Hint: read the prompt again" in str(err.value)
     assert isinstance(err.value, AssertionError)  # nbgrader scores AssertionErrors as failures
+
+
+@dataclass(frozen=True)
+class Review:
+    verdict: str
+    reasons: tuple[str, ...]
+
+
+def test_equal_names_the_field_of_a_dataclass_that_differs():
+    checks.equal(Review("bad", ("no-tests",)), Review("bad", ("no-tests",)), what="review")
+    with pytest.raises(checks.CheckFailed) as err:
+        checks.equal(Review("bad", ("large", "no-tests")), Review("bad", ("large", "many-concerns")), what="review")
+    assert str(err.value).startswith("review.reasons[1] is 'no-tests', expected 'many-concerns'")
+    with pytest.raises(checks.CheckFailed, match=r"review.verdict is 'ok', expected 'bad'"):
+        checks.equal(Review("ok", ()), Review("bad", ()), what="review")
 
 
 def test_close_needs_a_float_within_tolerance():
