@@ -23,8 +23,13 @@ SOURCE = REPO / "source" / "week01" / "week01_devops_culture_dora.ipynb"
 
 
 def _cells() -> dict[str, str]:
+    """Graded code cells by grade id (the reflection answers are markdown: nothing to execute)."""
     nb = nbformat.read(SOURCE, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if "nbgrader" in c.metadata}
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nb.cells
+        if "nbgrader" in c.metadata and c.cell_type == "code"
+    }
 
 
 CELLS = _cells()
