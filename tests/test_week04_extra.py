@@ -23,7 +23,7 @@ def solved() -> dict:
     setup = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == "w04_setup")
     exec(setup.source.replace("info = course.setup(4)", ""), namespace)
     for cell in nb.cells:
-        if nbgrader_meta(cell).get("solution"):
+        if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":  # not the reflection answers
             exec(solution_body(cell.source), namespace)
     return namespace
 

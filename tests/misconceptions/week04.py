@@ -3,6 +3,52 @@
 from harness import Misconception
 
 CASES = [
+    # commit_in_small_steps (the warm-up)
+    Misconception(
+        "puts the flag store and the cart that uses it in one commit (four files)",
+        exercise="w04_tbd_small_commits",
+        edits=[('    repo.git("commit", "-q", "-m", "feat(flags): a flag store, every flag off by default")\n', "")],
+        why="'one feature, one commit' sounds right",
+    ),
+    Misconception(
+        "commits each module apart from its test, one file per commit",
+        exercise="w04_tbd_small_commits",
+        edits=[('repo.git("add", "src/flags.py", "tests/test_flags.py")\n'
+                '    repo.git("commit", "-q", "-m", "feat(flags): a flag store, every flag off by default")',
+                'repo.git("add", "src/flags.py")\n'
+                '    repo.git("commit", "-q", "-m", "feat(flags): a flag store, every flag off by default")\n'
+                '    repo.git("add", "tests/test_flags.py")\n'
+                '    repo.git("commit", "-q", "-m", "test(flags): every flag is off by default")')],
+        passes_visible=True,
+        why="one file per commit looks like the smallest commit possible",
+    ),
+    Misconception(
+        "commits the cart before the flag store it imports",
+        exercise="w04_tbd_small_commits",
+        edits=[('    repo.git("add", "src/flags.py", "tests/test_flags.py")\n'
+                '    repo.git("commit", "-q", "-m", "feat(flags): a flag store, every flag off by default")\n'
+                '    repo.git("add", "src/cart.py", "tests/test_cart.py")\n'
+                '    repo.git("commit", "-q", "-m", "feat(cart): round totals behind the new-checkout flag")\n',
+                '    repo.git("add", "src/cart.py", "tests/test_cart.py")\n'
+                '    repo.git("commit", "-q", "-m", "feat(cart): round totals behind the new-checkout flag")\n'
+                '    repo.git("add", "src/flags.py", "tests/test_flags.py")\n'
+                '    repo.git("commit", "-q", "-m", "feat(flags): a flag store, every flag off by default")\n')],
+        passes_visible=True,
+        why="the final tree is the same whatever the order",
+    ),
+    Misconception(
+        "uses git commit -a, which stages every tracked change and leaves the new files out",
+        exercise="w04_tbd_small_commits",
+        edits=[('repo.git("add", "src/flags.py", "tests/test_flags.py")\n'
+                '    repo.git("commit", "-q", "-m", "feat(flags)',
+                'repo.git("commit", "-q", "-a", "-m", "feat(flags)')],
+    ),
+    Misconception(
+        "writes subjects that are not Conventional Commits",
+        exercise="w04_tbd_small_commits",
+        edits=[('"docs: how the new checkout is switched on"', '"Update README"')],
+        passes_visible=True,
+    ),
     # branch_lifetimes
     Misconception(
         "marks every merge as an integration into trunk, Git-Flow merges into develop included",
