@@ -75,12 +75,15 @@ def _same_shape(actual: Any, expected: Any, path: str) -> str | None:  # noqa: C
                 return diff
         return None
     if dataclasses.is_dataclass(expected) and not isinstance(expected, type):
-        # a record (such as quality.Review): name the first field that differs, not the whole repr
+        # a record (such as quality.Review) keeps its own equality; when it differs, name the first field that
+        # differs instead of printing two long reprs to compare by eye
+        if actual == expected:
+            return None
         for f in dataclasses.fields(expected):
             diff = _same_shape(getattr(actual, f.name), getattr(expected, f.name), f"{path}.{f.name}")
             if diff:
                 return diff
-        return None
+        return f"{path} is {_short(actual)}, expected {_short(expected)}"
     if isinstance(expected, (list, tuple)):
         if len(actual) != len(expected):
             return f"{path} has {len(actual)} items, expected {len(expected)}"
