@@ -46,6 +46,7 @@ from datetime import datetime
 from pathlib import Path
 
 from labkit import git
+from labkit.checks import CheckFailed
 from labkit.git import DEFAULT_START, TEAM, Clock, Person, ScratchRepo, Step
 
 __all__ = [
@@ -198,6 +199,8 @@ class Lab:
     timeout: float = COMMAND_TIMEOUT
     #: (sha, subject) of every commit of the scenario as built, newest first (before any command ran)
     history: list[tuple[str, str]] = field(default_factory=list)
+    #: every ref of the working repo as built (``refs/heads/main``, ``refs/tags/v1.4.0``, ...) -> its commit
+    start_refs: dict[str, str] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -232,6 +235,18 @@ class Lab:
     def failed(self) -> CommandResult | None:
         """The first command that exited non-zero, or None."""
         return next((r for r in self.results if not r.ok), None)
+
+    def check_commands_ran(self) -> None:
+        """Raise :class:`labkit.checks.CheckFailed` naming the first command that failed, with git's words."""
+        bad = self.failed
+        if bad is None:
+            return
+        number = self.results.index(bad) + 1
+        tail = "\n".join(bad.output.strip().splitlines()[-6:])
+        raise CheckFailed(
+            f"command {number}, `{bad.command}`, failed (exit {bad.returncode}); the commands after it were not run. "
+            f"It printed:\n{tail}\nHint: run them one by one in a gitpractice.sandbox(...) and read git's words."
+        )
 
     # -- reading ----------------------------------------------------------------------------------------------
     def git(self, *args: str) -> str:
@@ -275,6 +290,22 @@ class Lab:
                 == 0
             )
         return self.repo.run(*args, check=False).returncode == 0
+
+    def initially(self, ref: str) -> str | None:
+        """The commit ``ref`` (a branch, tag or ``origin/<branch>``) named before any command ran, or None."""
+        for prefix in ("refs/heads/", "refs/tags/", "refs/remotes/", ""):
+            if prefix + ref in self.start_refs:
+                return self.start_refs[prefix + ref]
+        return None
+
+    def describe(self, sha: str | None) -> str:
+        """``'1a2b3c4 fix: subject'`` for a commit, ``'nothing'`` for None: readable values for check messages."""
+        if not sha:
+            return "nothing"
+        subject = self.repo.run("log", "-1", "--format=%h %s", sha, check=False).stdout.strip()
+        if not subject and self.origin_path.exists():
+            subject = self.origin_git("log", "-1", "--format=%h %s", sha).strip()
+        return subject or sha[:7]
 
     def commit(self, subject: str) -> str:
         """The sha of the scenario's commit whose subject is exactly ``subject`` (as built, before any command)."""
@@ -335,7 +366,9 @@ def sandbox(scenario: Scenario, *, timeout: float = COMMAND_TIMEOUT) -> Iterator
             repo.git("remote", "set-url", "origin", str(root / "origin.git"))
         lines = repo.git("log", "--all", "--format=%H %s").splitlines()
         history = [(sha, subject) for sha, _, subject in (line.partition(" ") for line in lines)]
-        yield Lab(repo, timeout=timeout, history=history)
+        refs = repo.git("for-each-ref", "--format=%(refname) %(objectname) %(*objectname)").splitlines()
+        start = {name: peeled or sha for name, sha, peeled in (f"{line}  ".split(" ")[:3] for line in refs)}
+        yield Lab(repo, timeout=timeout, history=history, start_refs=start)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
