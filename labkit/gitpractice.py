@@ -135,9 +135,7 @@ def _template(scenario: Scenario) -> tuple[bytes, datetime]:
     if key in _TEMPLATES:
         _TEMPLATES.move_to_end(key)
         return _TEMPLATES[key]
-    with git.scratch_repo(scenario.history, remote=scenario.remote, start=scenario.start) as repo:
-        for ref in scenario.push:
-            repo.git("push", "-q", "origin", ref)
+    with _built(scenario) as repo:
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
             tar.add(repo.path.parent, arcname=".")
@@ -146,6 +144,132 @@ def _template(scenario: Scenario) -> tuple[bytes, datetime]:
     while len(_TEMPLATES) > _CACHE_SIZE:
         _TEMPLATES.popitem(last=False)
     return built
+
+
+@contextmanager
+def _built(scenario: Scenario) -> Iterator[ScratchRepo]:
+    """The scenario's repository: streamed into ``git fast-import`` when its steps allow, else step by step."""
+    clock = Clock(scenario.start)
+    stream = _fast_import_stream(scenario.history, clock)
+    if stream is None:  # merges, reverts, unusual refs or paths: let labkit.git replay the steps
+        with git.scratch_repo(scenario.history, remote=scenario.remote, start=scenario.start) as repo:
+            for ref in scenario.push:
+                repo.git("push", "-q", "origin", ref)
+            yield repo
+        return
+    data, branch = stream
+    root = Path(tempfile.mkdtemp(prefix="labkit-git-"))
+    try:
+        home, work = root / "home", root / "repo"
+        home.mkdir()
+        env = git.isolated_env(home)
+        subprocess.run(["git", "init", "-q", "-b", "main", str(work)], env=env, check=True, timeout=60)
+        with (work / ".git" / "config").open("a") as config:  # one write instead of a `git config` per key
+            for name, value in git.LOCAL_CONFIG.items():
+                section, _, key = name.rpartition(".")
+                config.write(f"[{section}]\n\t{key} = {value}\n")
+        repo = ScratchRepo(work, home, clock, TEAM)
+        repo.git("fast-import", "--quiet", input=data)
+        repo.git("symbolic-ref", "HEAD", f"refs/heads/{branch}")
+        repo.git("reset", "-q", "--hard")
+        if scenario.remote:
+            repo.git("init", "-q", "--bare", "-b", "main", str(root / "origin.git"))
+            repo.git("remote", "add", "origin", str(root / "origin.git"))
+            repo.git("push", "-q", "-u", "origin", "main")
+            for ref in scenario.push:
+                repo.git("push", "-q", "origin", ref)
+        yield repo
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _clean_message(message: str) -> str:
+    """What ``git commit -m`` stores: trailing spaces and outer blank lines removed, blank runs collapsed."""
+    lines = [line.rstrip() for line in message.split("\n")]
+    kept: list[str] = []
+    for line in lines:
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    while kept and not kept[-1]:
+        kept.pop()
+    return "\n".join(kept) + "\n"
+
+
+def _fast_import_stream(history: Sequence[Step], clock: Clock) -> tuple[str, str] | None:  # noqa: C901 - one branch per step type
+    """The history as a ``git fast-import`` stream giving exactly the commits of ``labkit.git.scratch_repo``
+    (same trees, messages, identities and dates, so the same hashes), and the branch checked out at the end.
+    None when a step needs real git (merges, reverts, refs such as ``HEAD~1``, paths that need quoting).
+    """
+    out: list[str] = []
+    tips: dict[str, int] = {}  # branch -> mark of its last commit
+    tagged: dict[str, int] = {}  # tag -> mark
+    trees: dict[int, dict[str, str]] = {}  # mark -> the files of that commit
+    marks = iter(range(1, 1 << 30))
+    current = "main"
+
+    def ident(person: Person) -> str:
+        return f"{person.name} <{person.email}> {clock.git_date(person.utc_offset).lstrip('@')}"
+
+    def blob(text: str) -> str:
+        return f"data {len(text.encode())}\n{text}\n"
+
+    def commit(message: str, who: str, files: dict[str, str | None]) -> None:
+        person, mark = TEAM[who], next(marks)
+        out.append(f"commit refs/heads/{current}\nmark :{mark}\n")
+        out.append(f"author {ident(person)}\ncommitter {ident(person)}\n" + blob(_clean_message(message)))
+        tree = dict(trees[tips[current]]) if current in tips else {}
+        if current in tips:
+            out.append(f"from :{tips[current]}\n")
+        for path, content in files.items():
+            if content is None:
+                out.append(f"D {path}\n")
+                tree.pop(path, None)
+            else:
+                out.append(f"M 100644 inline {path}\n" + blob(content))
+                tree[path] = content
+        out.append("\n")
+        tips[current], trees[mark] = mark, tree
+
+    def resolve(ref: str) -> int | None:
+        return tips.get(current) if ref == "HEAD" else tips.get(ref, tagged.get(ref))
+
+    commit("chore: initial commit", "alice", {"README.md": "# Scratch project\n"})
+    for step in history:
+        if isinstance(step, git.Commit):
+            files = dict(step.files) if step.files is not None else None
+            if step.author not in TEAM or any(re.search(r'[\s"\\]', p) for p in files or {}):
+                return None
+            clock.advance(step.after)
+            if files is None:
+                old = trees[tips[current]].get("CHANGELOG.md", "# Changelog\n")
+                files = {"CHANGELOG.md": old + f"- {step.message.splitlines()[0]}\n"}
+            commit(step.message, step.author, files)
+        elif isinstance(step, git.Branch):
+            start = resolve(step.start)
+            if start is None or step.name in tips:
+                return None
+            tips[step.name], current = start, step.name
+            out.append(f"reset refs/heads/{step.name}\nfrom :{start}\n\n")
+        elif isinstance(step, git.Switch):
+            if step.name not in tips:
+                return None
+            current = step.name
+        elif isinstance(step, git.Tag):
+            target = resolve(step.ref)
+            if target is None:
+                return None
+            clock.advance(step.after)
+            if step.lightweight:
+                out.append(f"reset refs/tags/{step.name}\nfrom :{target}\n\n")
+            else:
+                message = _clean_message(step.message or f"Release {step.name}")
+                out.append(f"tag {step.name}\nfrom :{target}\ntagger {ident(TEAM['ci-bot'])}\n" + blob(message))
+            tagged[step.name] = target
+        elif isinstance(step, git.Wait):
+            clock.advance(step.after)
+        else:
+            return None
+    return "".join(out), current
 
 
 def _environment(repo: ScratchRepo) -> dict[str, str]:
