@@ -103,4 +103,97 @@ CASES = [
         passes_visible=True,
         why="in Python 3, \\d matches every Unicode decimal digit, and int() accepts them too",
     ),
+    # warm-up: tag the first release (git on the command line)
+    Misconception(
+        "creates a lightweight tag (git tag v1.0.0) for a release",
+        exercise="w02_semver_tag",
+        edits=[("'git tag -a v1.0.0 -m \"Release 1.0.0\"'", "'git tag v1.0.0'")],
+        passes_visible=True,
+        why="both kinds show up in git tag; only the annotated one records who released what, when",
+    ),
+    Misconception(
+        "names the tag after the version, without the v",
+        exercise="w02_semver_tag",
+        edits=[("git tag -a v1.0.0", "git tag -a 1.0.0")],
+    ),
+    Misconception(
+        "tags the commit before HEAD",
+        exercise="w02_semver_tag",
+        edits=[('-m \"Release 1.0.0\"', '-m \"Release 1.0.0\" HEAD~1')],
+    ),
+    # git bisect run
+    Misconception(
+        "bisects with the whole test suite, which also fails for an older, unrelated bug",
+        exercise="w02_semver_bisect",
+        edits=[('"git bisect run python test_price.py"', '"git bisect run python -m unittest"')],
+        passes_visible=True,
+        why="'run the tests' feels safer than one test; bisect then answers a different question",
+    ),
+    Misconception(
+        "forgets git bisect reset",
+        exercise="w02_semver_bisect",
+        edits=[('    "git bisect reset",\n', "")],
+    ),
+    Misconception(
+        "marks good and bad the wrong way round",
+        exercise="w02_semver_bisect",
+        edits=[('"git bisect bad main"', '"git bisect bad v1.4.0"'),
+               ('"git bisect good v1.4.0"', '"git bisect good main"')],
+    ),
+    # git revert on trunk
+    Misconception(
+        "resets main to before the bad commit and force-pushes",
+        exercise="w02_semver_revert",
+        edits=[('"git revert --no-edit HEAD~3", "git push origin main"',
+                '"git reset --hard HEAD~4", "git push --force origin main"')],
+        why="locally, reset looks like the cleanest undo",
+    ),
+    Misconception(
+        "reverts the newest commit instead of the bad one",
+        exercise="w02_semver_revert",
+        edits=[('"git revert --no-edit HEAD~3"', '"git revert --no-edit HEAD"')],
+    ),
+    Misconception(
+        "restores the file from before the bad commit instead of reverting it",
+        exercise="w02_semver_revert",
+        edits=[('"git revert --no-edit HEAD~3"',
+                "\"git checkout HEAD~4 -- shop/price.py\", \"git commit -m 'fix(price): restore per-line rounding'\"")],
+        passes_visible=True,
+        why="the test goes green, but the later free-shipping change to the same file is lost and the benchmark stays",
+    ),
+    Misconception(
+        "reverts but forgets to push",
+        exercise="w02_semver_revert",
+        edits=[(', "git push origin main"', "")],
+    ),
+    # hotfix: cherry-pick to release/1.4, tag v1.4.1
+    Misconception(
+        "cherry-picks onto main instead of the release branch",
+        exercise="w02_semver_hotfix",
+        edits=[('    "git switch release/1.4",\n', "")],
+    ),
+    Misconception(
+        "tags the hotfix as a MINOR release, v1.5.0",
+        exercise="w02_semver_hotfix",
+        edits=[("git tag -a v1.4.1 -m \"Release 1.4.1\"", "git tag -a v1.5.0 -m \"Release 1.5.0\""),
+               ("git push origin release/1.4 v1.4.1", "git push origin release/1.4 v1.5.0")],
+    ),
+    Misconception(
+        "merges main into the release branch, shipping unreleased features in a PATCH release",
+        exercise="w02_semver_hotfix",
+        edits=[('"git cherry-pick -x main~1"', '"git merge --no-edit main"')],
+        passes_visible=True,
+    ),
+    Misconception(
+        "tags the release with a lightweight tag",
+        exercise="w02_semver_hotfix",
+        edits=[("'git tag -a v1.4.1 -m \"Release 1.4.1\"'", "'git tag v1.4.1'")],
+        passes_visible=True,
+    ),
+    Misconception(
+        "cherry-picks without -x, so the backport does not say where it came from",
+        exercise="w02_semver_hotfix",
+        edits=[('"git cherry-pick -x main~1"', '"git cherry-pick main~1"')],
+        passes_visible=True,
+    ),
 ]
