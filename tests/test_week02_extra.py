@@ -24,7 +24,7 @@ def week02() -> dict:
     nb = nbformat.read(SOURCE, as_version=4)
     namespace: dict = {}
     for cell in nb.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+        if cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
             exec(compile(solution_body(cell.source), str(SOURCE), "exec"), namespace)
     return namespace
 
