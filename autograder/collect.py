@@ -5,6 +5,10 @@ Accepted layouts of ``FOLDER``::
     FOLDER/<student>.ipynb                  (assignments with one notebook)
     FOLDER/<student>/<notebook>.ipynb       (the released notebook's file name)
 
+A ``timestamp.txt`` beside the notebooks (``FOLDER/<student>/timestamp.txt``: what nbgrader's exchange writes when
+a student submits) is kept: it is the submission time nbgrader compares with the due date (:mod:`autograder.late`).
+Without one the submission is on time.
+
 Every problem is one line for that submission and the rest continue. Nothing is lost: a rejected file is
 copied to ``submitted/.rejected/weekNN/<its path in FOLDER>`` and listed with its reason in
 ``submitted/.rejected/weekNN/errors.json`` (dot folders are invisible to nbgrader's ``submitted/*``).
@@ -27,7 +31,10 @@ from .errors import AutograderError, log
 from .ids import STUDENT_RE
 
 ROSTER_COLUMNS = ("student_id", "first_name", "last_name", "email")
+#: optional roster columns, for the LMS exports (autograder/export.py): the LMS's own ids and the section
+OPTIONAL_ROSTER_COLUMNS = ("section", "sis_user_id", "sis_login_id", "lms_user_id")
 REJECTED_DIR = ".rejected"
+TIMESTAMP = "timestamp.txt"  #: nbgrader's name for the submission time (UTC, e.g. 2026-09-08 10:00:00.000000 UTC)
 
 
 @dataclass
@@ -68,7 +75,8 @@ def read_roster(path: str | Path) -> dict[str, dict[str, str]]:
                 raise AutograderError(f"roster {path} line {n}: student_id {sid!r} is empty or not a plain id")
             if sid in roster:
                 raise AutograderError(f"roster {path} line {n}: student_id {sid!r} appears twice")
-            roster[sid] = {c: (row[c] or "").strip() for c in ROSTER_COLUMNS}
+            columns = ROSTER_COLUMNS + tuple(c for c in OPTIONAL_ROSTER_COLUMNS if c in header)
+            roster[sid] = {c: (row[c] or "").strip() for c in columns}
     return roster
 
 
@@ -77,7 +85,11 @@ def register_students(course: Course, roster: dict[str, dict[str, str]]) -> None
     with Gradebook(course.db_url, cfg.COURSE_ID) as gb:
         for sid, row in roster.items():
             gb.update_or_create_student(
-                sid, first_name=row["first_name"], last_name=row["last_name"], email=row["email"] or None
+                sid,
+                first_name=row["first_name"],
+                last_name=row["last_name"],
+                email=row["email"] or None,
+                lms_user_id=row.get("lms_user_id") or None,
             )
 
 
@@ -116,6 +128,7 @@ def collect(  # noqa: C901 - one pass over the inbox, each rejection reason stat
 
     # (student, incoming file, target notebook name)
     accepted: dict[str, list[tuple[Path, str]]] = {}
+    stamps: dict[str, Path] = {}
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith(".") or entry.name == "__MACOSX" or entry.name in ignore:
             continue
@@ -170,6 +183,7 @@ def collect(  # noqa: C901 - one pass over the inbox, each rejection reason stat
             for p, _ in items:
                 reject(p, "duplicate submission: this student already has a file for this notebook", student)
             continue
+        stamp = entry / TIMESTAMP if entry.is_dir() else None
         good = []
         for p, target in items:
             reason = check_notebook_bytes(p.read_bytes())
@@ -179,6 +193,8 @@ def collect(  # noqa: C901 - one pass over the inbox, each rejection reason stat
                 good.append((p, target))
         if good:
             accepted[student] = good
+            if stamp is not None and stamp.is_file():
+                stamps[student] = stamp
 
     for student, items in accepted.items():
         dest = course.step_dir(cfg.SUBMITTED_DIR, student, assignment)
@@ -187,6 +203,8 @@ def collect(  # noqa: C901 - one pass over the inbox, each rejection reason stat
         dest.mkdir(parents=True)
         for path, target in items:
             shutil.copy2(path, dest / target)
+        if student in stamps:
+            shutil.copy2(stamps[student], dest / TIMESTAMP)
         report.collected[student] = [t for _, t in items]
         log.info("collect %s: %s -> %s", assignment, student, dest.relative_to(course.root))
 

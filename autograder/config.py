@@ -20,6 +20,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from .late import load_schedule
 from .limits import cell_timeout
 
 COURSE_ID = "devops-tbd"
@@ -29,6 +30,11 @@ SUBMITTED_DIR = "submitted"
 AUTOGRADED_DIR = "autograded"
 FEEDBACK_DIR = "feedback"
 GRADEBOOK = "gradebook.db"
+
+#: matplotlib backend of the grading kernels. matplotlib-inline renders with Agg (no display needed, like plain
+#: ``Agg``) but also sends each figure as an ``image/png`` ``display_data`` output, so the graded notebook and the
+#: student's feedback keep the plots; with plain ``Agg`` ``plt.show()`` draws nothing anywhere.
+GRADING_MPLBACKEND = "module://matplotlib_inline.backend_inline"
 
 #: What the release puts where a solution was.
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -92,6 +98,13 @@ def build_config(root: str | Path = ".", *, timeout: int | None = None) -> Confi
         "nbgrader.preprocessors.ComputeChecksums",
         "nbgrader.preprocessors.CheckCellMetadata",
     ]
+    # late submissions: nbgrader's AssignLatePenalties with the course's policy from course.toml (autograder/late.py)
+    policy = load_schedule(root).policy
+    c.AssignLatePenalties.plugin_class = "autograder.late.PercentPerDayLate"
+    c.PercentPerDayLate.percent_per_day = policy.percent_per_day
+    c.PercentPerDayLate.max_percent = policy.max_percent
+    c.PercentPerDayLate.grace_minutes = policy.grace_minutes
+
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
     c.ClearSolutions.end_solution_delimeter = "END SOLUTION"

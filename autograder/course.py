@@ -28,6 +28,7 @@ from . import config as cfg
 from .cells import is_hidden_source, nbgrader_meta, restored_ids, was_restored
 from .errors import NBGRADER_LOG, AutograderError, nblog
 from .ids import ASSIGNMENT_RE, NOTEBOOK_RE, check_assignment, check_student
+from .late import load_schedule, sync_due_dates
 from .limits import cell_timeout
 from .results import CellResult, GradeResult
 
@@ -132,6 +133,7 @@ class Course:
         released = self.released_notebooks(assignment)
         for path in released:
             _normalise(path)
+        sync_due_dates(self.db_url, cfg.COURSE_ID, load_schedule(self.root), [assignment])  # course.toml
         return released
 
     def autograde(self, assignment: str, student: str) -> GradeResult:

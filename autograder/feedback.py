@@ -8,17 +8,31 @@ traceback quotes the failing hidden line. Instead, from each autograded notebook
   ``hidden tests: failed (AssertionError)``;
 * scrub any other output line that quotes a hidden line (a helper defined in a hidden block);
 * put a summary table on top (grade id, points, max, result, the visible test's message) and the total;
+* shorten tracebacks to what a student can act on: the frames of their own cells (``Cell In[12], line 3``, the
+  ``In [12]`` prompt of the page) in full, each run of library frames as one line with the path relative to the
+  package (``labkit/checks.py:95, in equal``); absolute paths of the grader (course folder, virtualenv, temporary
+  sandbox folders) are made relative in every text output;
 
-then render with nbconvert's ``HTMLExporter`` to ``feedback/<student>/weekNN/<notebook>.html``.
+then render with nbconvert's ``HTMLExporter`` to ``feedback/<student>/weekNN/<notebook>.html``: one self-contained
+file. The plots are the graded notebook's ``image/png`` outputs (grading uses matplotlib-inline, see
+:data:`autograder.config.GRADING_MPLBACKEND`), embedded as ``data:`` URIs. The page loads nothing from the network:
+our template drops the lab template's require.js, MathJax, mermaid and widget scripts (CDN URLs), so it opens the
+same offline, behind a school proxy or years later; a formula stays readable as its TeX source.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import site
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
+from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
@@ -27,6 +41,7 @@ from .cells import hidden_block_re, is_hidden_source, nbgrader_meta
 from .course import Course
 from .errors import log
 from .grade import submitted_students
+from .progress import progress
 from .results import GradeResult
 
 MIN_SCRUB_LEN = 6  # hidden lines shorter than this (")", "else:") are too common to scrub on
@@ -149,10 +164,106 @@ def _plain(text: str) -> str:
     return _ANSI.sub("", text)
 
 
+#: The lab template minus every block that loads a script from a CDN (``base.html.j2`` keeps CSS inlined).
+OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+def offline_exporter() -> HTMLExporter:
+    """nbconvert's lab ``HTMLExporter`` with :data:`OFFLINE_TEMPLATE`: one file, nothing fetched when opened."""
+    return HTMLExporter(
+        template_name="lab",
+        template_file="offline.html.j2",
+        extra_loaders=[DictLoader({"offline.html.j2": OFFLINE_TEMPLATE})],
+        embed_images=True,  # markdown images too, not only outputs
+    )
+
+
 def render(nb: NotebookNode, title: str) -> str:
-    exporter = HTMLExporter(template_name="lab")
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _ = offline_exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
+
+
+# ------------------------------------------------------------------ tracebacks and paths
+def grader_prefixes(course_root: Path) -> list[tuple[str, str]]:
+    """(absolute prefix, what replaces it) for the grader's own folders, longest first.
+
+    Library folders (site-packages, the repository holding ``labkit``) become nothing, so a path reads like an
+    import (``labkit/checks.py``, ``pandas/core/frame.py``); the course folder becomes nothing too; a temporary
+    folder (a sandbox's or a scratch repository's) becomes ``<tmp>/`` with its random name dropped.
+    """
+    import labkit  # the course's helper package: its repository folder is a grader path too
+
+    libs = {*site.getsitepackages(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    libs.add(str(Path(labkit.__file__).resolve().parent.parent))
+    libs.add(str(Path(sys.prefix)))
+    pairs = [(str(Path(p)), "") for p in libs] + [(str(course_root), "")]
+    return sorted(((p.rstrip("/") + "/", r) for p, r in pairs if p not in ("", "/")), key=lambda x: -len(x[0]))
+
+
+def relative_paths(text: str, prefixes: Iterable[tuple[str, str]]) -> str:
+    """``text`` with every grader prefix made relative and temporary folders shown as ``<tmp>/``."""
+    for prefix, replacement in prefixes:
+        text = text.replace(prefix, replacement)
+    tmp = re.escape(tempfile.gettempdir().rstrip("/"))
+    return re.sub(rf"(?<![\w.]){tmp}/[^/\s'\"]+/", "<tmp>/", text)
+
+
+_LIBRARY_FRAME = re.compile(r"File (?P<where>/.+)")  # first line of an IPython frame outside the notebook
+
+
+def short_traceback(frames: list[str], prefixes: list[tuple[str, str]]) -> list[str]:
+    """IPython's traceback entries with library frames reduced to one location line each (no source shown).
+
+    The student's own frames (``Cell In[N], line L``) keep their code context: that is where the fix goes. A
+    library frame (``File /path/labkit/checks.py:95, in equal(...)``) keeps only where it is, relative to its
+    package; several in a row become one line ("... 3 frames inside pandas ...") with the innermost location.
+    """
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        inner = run[-1]
+        more = f"  (+{len(run) - 1} more library frames)" if len(run) > 1 else ""
+        out.append(f"File {inner}{more}")
+        run.clear()
+
+    for entry in frames:
+        match = _LIBRARY_FRAME.match(_plain(entry).split("\n", 1)[0].strip())
+        if match:
+            run.append(relative_paths(match.group("where"), prefixes))
+            continue
+        flush()
+        out.append(relative_paths(entry, prefixes))
+    flush()
+    return out
+
+
+def relative_outputs(nb: NotebookNode, course_root: Path) -> NotebookNode:
+    """Shorten tracebacks and make grader paths relative in every code cell's text outputs (in place)."""
+    prefixes = grader_prefixes(course_root)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.outputs:
+            kind = output.get("output_type")
+            if kind == "error":
+                output.traceback = short_traceback(list(output.get("traceback", [])), prefixes)
+                output.evalue = relative_paths(str(output.get("evalue", "")), prefixes)
+            elif kind == "stream":
+                output.text = relative_paths(output.get("text", ""), prefixes)
+            else:
+                data = output.get("data", {})
+                for key in list(data):
+                    if key.startswith("text/") and isinstance(data[key], str):
+                        data[key] = relative_paths(data[key], prefixes)
+    return nb
 
 
 def feedback(course: Course, assignment: str, students: list[str] | None = None) -> dict[str, list[Path]]:
@@ -161,7 +272,7 @@ def feedback(course: Course, assignment: str, students: list[str] | None = None)
     todo = students if students is not None else _autograded_students(course, assignment)
     if not todo:
         log.warning("feedback %s: nobody is graded yet; run: python -m autograder grade %s", assignment, assignment)
-    for student in todo:
+    for student in progress(todo, f"feedback {assignment}", "student"):
         result = course.scores(assignment, student)
         if result.error:
             log.warning("feedback %s: %s: %s", assignment, student, result.error)
@@ -169,6 +280,7 @@ def feedback(course: Course, assignment: str, students: list[str] | None = None)
         folder = course.step_dir(cfg.AUTOGRADED_DIR, student, assignment)
         for nb_path in sorted(folder.glob("*.ipynb")):
             nb = redact(nbformat.read(nb_path, as_version=4), result)
+            relative_outputs(nb, course.root)
             out = course.step_dir(cfg.FEEDBACK_DIR, student, assignment) / f"{nb_path.stem}.html"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(render(nb, f"{assignment} feedback — {student}"), encoding="utf-8")

@@ -51,6 +51,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .config import GRADING_MPLBACKEND
 from .limits import DEFAULT_BASE_UID, IMAGE_ENV, UID_ENV, Limits
 
 BACKENDS = ("auto", "container", "bwrap", "user", "none")
@@ -272,7 +273,7 @@ class Sandbox:
             "LC_ALL": "C.UTF-8",
             "USER": "sandbox",
             "LOGNAME": "sandbox",
-            "MPLBACKEND": "Agg",
+            "MPLBACKEND": GRADING_MPLBACKEND,
             "MPLCONFIGDIR": str(paths["home"] / ".config" / "matplotlib"),
             "PYTHONPATH": str(paths["guard"]),
             "PYTHONDONTWRITEBYTECODE": "1",

@@ -1,0 +1,24 @@
+"""A tqdm progress bar for the long commands (release --all, feedback, report), shown only on a terminal.
+
+``disable=None`` is tqdm's "only when stderr is a TTY": logs, CI and tests get the log lines alone. While the bar
+is drawn, the autograder's log lines go through ``tqdm.write`` (``logging_redirect_tqdm``) so they print above the
+bar instead of breaking it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from .errors import log
+
+T = TypeVar("T")
+
+
+def progress(items: Sequence[T], desc: str, unit: str) -> Iterator[T]:
+    """Iterate ``items`` with a bar ``desc: 3/24 week``; the log is redirected above the bar until the end."""
+    with logging_redirect_tqdm(loggers=[log]), tqdm(items, desc=desc, unit=unit, disable=None, leave=False) as bar:
+        yield from bar
