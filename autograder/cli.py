@@ -1,4 +1,4 @@
-"""``python -m autograder <command>``: release, selfcheck, collect, grade, feedback, export, demo."""
+"""``python -m autograder <command>``: release, selfcheck, collect, grade, feedback, export, report, demo."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from .errors import AutograderError, log, nblog
 from .grade import default_jobs
 from .ids import check_assignment
 from .limits import EngineOptions
+from .progress import progress
 
 EPILOG = """\
 typical term:
@@ -23,6 +24,8 @@ typical term:
   python -m autograder grade week03               autograde every collected student
   python -m autograder feedback week03            feedback/<student>/week03/<notebook>.html
   python -m autograder export --output grades.csv one row per (student, assignment)
+  python -m autograder export --format canvas     canvas_grades.csv for Canvas's gradebook import (or moodle)
+  python -m autograder report                     report.html: distributions, hardest checks, progress, copies
   python -m autograder demo                       all of the above on samples/ in build/demo
 """
 
@@ -84,7 +87,8 @@ def _assignments(args: argparse.Namespace, course: Course) -> list[str]:
 # ------------------------------------------------------------------ commands
 def cmd_release(args: argparse.Namespace) -> int:
     course = _course(args)
-    for assignment in _assignments(args, course):
+    weeks = _assignments(args, course)
+    for assignment in progress(weeks, "release", "week"):
         released = course.release(assignment)
         for path in released:
             log.info("released %s", path.relative_to(course.root))
@@ -163,16 +167,34 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export
+    from .collect import read_roster
+    from .export import DEFAULT_OUTPUT, gradesheet, late_lines, write
 
     course = _course(args)
-    if not (course.root / "gradebook.db").exists():
-        raise AutograderError(f"no gradebook.db in {course.root}; release and grade first")
+    sheet = gradesheet(course, read_roster(args.roster) if args.roster else None)
+    output = Path(args.output or DEFAULT_OUTPUT[args.format])
+    if not output.is_absolute():
+        output = course.root / output
+    path = write(sheet, output, args.format)
+    late = late_lines(sheet)
+    log.info("export: %s late submission%s (%s)", len(late), "" if len(late) == 1 else "s", sheet.policy.describe())
+    for line in late:
+        log.info("  %s", line)
+    log.info("export: wrote %s (%s)", path, args.format)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import report
+
+    course = _course(args)
+    if not 0 < args.similarity <= 1:
+        raise AutograderError(f"--similarity must be in (0, 1], found {args.similarity}")
     output = Path(args.output)
     if not output.is_absolute():
         output = course.root / output
-    path = export(course, output)
-    log.info("export: wrote %s", path)
+    path = report(course, output, args.similarity)
+    log.info("report: wrote %s (one self-contained file; open it in a browser)", path)
     return 0
 
 
@@ -319,17 +341,51 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "export",
         parents=[common],
-        help="grades CSV from the gradebook",
-        description="One row per (student, assignment): student_id, assignment, score, "
-        "max_score, percent and one column per grade id.",
+        help="grades CSV from the gradebook (ours, Canvas or Moodle)",
+        description="csv: one row per (student, assignment): student_id, assignment, score, max_score, percent, "
+        "one column per grade id, then submitted_at, days_late, late_penalty, final_score. canvas: Canvas's "
+        "gradebook import (Student, ID, SIS User ID, SIS Login ID, Section, one column per week, a Points "
+        "Possible row). moodle: Moodle's CSV grade import (names, ID number, Email address, one column per week "
+        "and its feedback). Late penalties from course.toml are applied (see autograder/late.py).",
+    )
+    p.add_argument("--format", choices=["csv", "canvas", "moodle"], default="csv", help="default: csv")
+    p.add_argument(
+        "--output",
+        default=None,
+        metavar="CSV",
+        help="relative paths are inside the course dir (default: grades.csv, canvas_grades.csv, moodle_grades.csv)",
+    )
+    p.add_argument(
+        "--roster",
+        metavar="CSV",
+        help="student_id,first_name,last_name,email[,section,sis_user_id,sis_login_id,lms_user_id]: "
+        "the LMS's ids and sections",
+    )
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "report",
+        parents=[common],
+        help="instructor report: distributions, hardest checks, progress, late/missing, similar answers",
+        description="One self-contained HTML page from the gradebook and the submitted notebooks: score "
+        "distributions per week and per exercise, the checks with the lowest pass rate and their most common "
+        "failure message, each student's progress over the weeks, late and missing submissions, and pairs of "
+        "students with suspiciously similar answer cells (copydetect's winnowing per exercise, the stub ignored).",
     )
     p.add_argument(
         "--output",
-        default="grades.csv",
-        metavar="CSV",
-        help="relative paths are inside the course dir (default: grades.csv)",
+        default="report.html",
+        metavar="HTML",
+        help="relative paths are inside the course dir (default: report.html)",
     )
-    p.set_defaults(func=cmd_export)
+    p.add_argument(
+        "--similarity",
+        type=float,
+        default=0.5,
+        metavar="SHARE",
+        help="flag a pair when this share of either answer is found in the other (default: 0.5)",
+    )
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
         "demo",
