@@ -92,3 +92,12 @@ def test_report_cli_rejects_a_bad_threshold(graded_class, tmp_path: Path, capsys
     argv = ["report", "--similarity", "0", "--output", str(tmp_path / "r.html"), "--course-dir", str(graded_class.root)]
     assert main(argv) == 2
     assert "--similarity must be in (0, 1]" in capsys.readouterr().err
+
+
+def test_progress_is_plain_iteration_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from autograder.errors import log
+    from autograder.progress import progress
+
+    handlers = list(log.handlers)
+    assert list(progress(["week01", "week02"], "release", "week")) == ["week01", "week02"]
+    assert log.handlers == handlers and capsys.readouterr().err == ""  # no bar drawn into a captured stream
