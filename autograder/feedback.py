@@ -221,7 +221,7 @@ def short_traceback(frames: list[str], prefixes: list[tuple[str, str]]) -> list[
 
     The student's own frames (``Cell In[N], line L``) keep their code context: that is where the fix goes. A
     library frame (``File /path/labkit/checks.py:95, in equal(...)``) keeps only where it is, relative to its
-    package; several in a row become one line ("... 3 frames inside pandas ...") with the innermost location.
+    package; several in a row become one line, the innermost location with ``(+2 more library frames)``.
     """
     out: list[str] = []
     run: list[str] = []

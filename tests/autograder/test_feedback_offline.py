@@ -7,6 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import graded_class as shared
 import nbformat
 import pytest
 
@@ -14,6 +15,7 @@ from autograder.cli import main
 from autograder.feedback import grader_prefixes, relative_paths, short_traceback
 
 pytestmark = pytest.mark.slow
+graded_class = shared.graded_class  # the fixture (graded_class.py)
 
 REMOTE = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
 

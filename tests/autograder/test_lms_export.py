@@ -1,4 +1,4 @@
-"""``export --format canvas|moodle|csv`` on the graded class of conftest.py, column by column, late penalty included."""
+"""``export --format canvas|moodle|csv`` on the graded class (graded_class.py), column by column, late penalty too."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import graded_class as shared
 import pytest
 
 from autograder.cli import main
@@ -14,6 +15,7 @@ from autograder.export import CANVAS_COLUMNS, LATE_COLUMNS, MOODLE_COLUMNS
 from autograder.late import LatePolicy, PercentPerDayLate, load_schedule
 
 pytestmark = pytest.mark.slow
+graded_class = shared.graded_class  # the fixture (graded_class.py)
 
 
 def _export(graded_class, tmp_path: Path, fmt: str, *extra: str) -> list[list[str]]:

@@ -1,4 +1,4 @@
-"""``python -m autograder report`` on the graded class of conftest.py: every section checked against what we know."""
+"""``python -m autograder report`` on the graded class of graded_class.py: each section against what we know."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import html
 import re
 from pathlib import Path
 
+import graded_class as shared
 import pytest
 
 from autograder.cli import main
@@ -13,6 +14,7 @@ from autograder.course import Course
 from autograder.report import common_hashes, exercise_of, similar_pairs
 
 pytestmark = pytest.mark.slow
+graded_class = shared.graded_class  # the fixture (graded_class.py)
 
 REMOTE = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
 

@@ -1,4 +1,7 @@
-"""A small graded class for the feedback, report and export tests: built once per test session (per xdist worker).
+"""A small graded class for the feedback, report and export tests: built once per process (per xdist worker).
+
+Not a conftest.py (a second ``conftest`` module would shadow ``tests/conftest.py`` for ``from conftest import``):
+each test module imports :func:`graded_class`, and the class, built on first use, is shared through ``_BUILT``.
 
 Two weeks of the fixture course (week90 and a copy named week91), a course.toml with due dates and a late policy,
 a roster of six, submissions collected from inbox folders with nbgrader's ``timestamp.txt``:
@@ -131,8 +134,18 @@ def _write_roster(path: Path) -> None:
         w.writerows(ROSTER)
 
 
+_BUILT: dict[str, GradedClass] = {}
+
+
 @pytest.fixture(scope="session")
 def graded_class(tmp_path_factory: pytest.TempPathFactory) -> GradedClass:
+    """The graded class (read it, do not change it: write outputs into your own tmp_path)."""
+    if "class" not in _BUILT:
+        _BUILT["class"] = _build(tmp_path_factory)
+    return _BUILT["class"]
+
+
+def _build(tmp_path_factory: pytest.TempPathFactory) -> GradedClass:
     from autograder.cli import main
     from autograder.collect import collect, read_roster
     from autograder.course import Course
