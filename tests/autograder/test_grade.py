@@ -32,7 +32,9 @@ TIMEOUT = 5  # seconds per cell: plenty for the fixture's cells, short for the e
 
 
 def _variants() -> dict[str, dict[str, str]]:
-    spec = importlib.util.spec_from_file_location("fixture_builder", HERE / "fixtures" / "build_fixture_course.py")
+    spec = importlib.util.spec_from_file_location(
+        "fixture_builder", HERE / "fixtures" / "build_fixture_course.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -40,14 +42,18 @@ def _variants() -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def graded(released_fixture: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Course, dict[str, GradeResult]]:
+def graded(
+    released_fixture: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Course, dict[str, GradeResult]]:
     root = tmp_path_factory.mktemp("graded") / "course"
     shutil.copytree(released_fixture, root)
     course = Course(root, timeout=TIMEOUT)
     variants = _variants()
     sub = root / "submitted"
     write_submission(fill("week90", root=root), sub / "alice/week90/week90_fixture.ipynb")
-    write_submission(fill("week90", variants["wrong_mean"], root=root), sub / "bob/week90/week90_fixture.ipynb")
+    write_submission(
+        fill("week90", variants["wrong_mean"], root=root), sub / "bob/week90/week90_fixture.ipynb"
+    )
     nb = fill("week90", root=root)
     drop = {"w90_setup", "w90_fixture_double_visible"}
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in drop]
@@ -88,7 +94,9 @@ def test_timeout_fires_scores_zero_and_the_batch_continues(graded) -> None:
     assert statuses["w90_fixture_mean_visible"] == "passed"  # later cells still ran
     assert erin.score == 2.0
     nb = nbformat.read(graded[0].root / "autograded/erin/week90/week90_fixture.ipynb", as_version=4)
-    enames = [o.get("ename") for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    enames = [
+        o.get("ename") for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert "CellTimeoutError" in enames
 
 
@@ -165,17 +173,12 @@ def test_export_columns_and_rows(graded, tmp_path: Path) -> None:
         reader = csv.DictReader(f)
         rows = list(reader)
         columns = reader.fieldnames
-    assert (
-        columns
-        == FIXED_COLUMNS
-        + [
-            "w90_fixture_double_visible",
-            "w90_fixture_double_hidden",
-            "w90_fixture_mean_visible",
-            "w90_fixture_mean_hidden",
-        ]
-        + LATE_COLUMNS
-    )  # appended: the columns before them are what they always were
+    assert columns == FIXED_COLUMNS + [
+        "w90_fixture_double_visible",
+        "w90_fixture_double_hidden",
+        "w90_fixture_mean_visible",
+        "w90_fixture_mean_hidden",
+    ] + LATE_COLUMNS  # appended: the columns before them are what they always were
     by_student = {r["student_id"]: r for r in rows}
     assert [r["student_id"] for r in rows] == sorted(by_student)
     assert by_student["alice"]["score"] == "5" and by_student["alice"]["percent"] == "100.0"
