@@ -242,8 +242,7 @@ def progress_figure(sheet: Gradesheet) -> Figure:
     grid = [[percent(sheet, s, a) for a in names] for s in students]
     fig = Figure(figsize=(max(5.0, 0.4 * len(names) + 2.5), 0.32 * len(students) + 1.5), label="progress")
     ax = fig.subplots()
-    cmap = ListedColormap(["#c62828", "#ef6c00", "#f9a825", "#9ccc65", "#2e7d32"])
-    cmap.set_bad("#d0d0d0")
+    cmap = ListedColormap(["#c62828", "#ef6c00", "#f9a825", "#9ccc65", "#2e7d32"]).with_extremes(bad="#d0d0d0")
     values = [[float("nan") if v is None else v for v in row] for row in grid]
     image = ax.imshow(values, cmap=cmap, vmin=0, vmax=100, aspect="auto")
     for y, row in enumerate(grid):
