@@ -98,3 +98,89 @@ CASES = [
         passes_visible=True,
     ),
 ]
+
+# -- the warm-up: which first lines are conventional -------------------------------------------------------
+CASES += [
+    Misconception(
+        "thinks the type's case does not matter ('Fix: ...')",
+        exercise="w03_hooks_warmup",
+        edits=[('"Fix: handle an empty cart": False,', '"Fix: handle an empty cart": True,')],
+        passes_visible=True,
+    ),
+    Misconception(
+        "thinks '!' is not allowed in a first line",
+        exercise="w03_hooks_warmup",
+        edits=[('"fix(api)!: drop the v1 endpoints": True,', '"fix(api)!: drop the v1 endpoints": False,')],
+        passes_visible=True,
+    ),
+    Misconception(
+        "accepts any word as a type ('feature')",
+        exercise="w03_hooks_warmup",
+        edits=[('"feature(search): search by product name": False,',
+                '"feature(search): search by product name": True,')],
+        passes_visible=True,
+    ),
+]
+
+# -- the forge (exercises 7-9): the commands a student runs against a protected origin ---------------------
+_RESOLVE = '''    # both sides now sit between <<<<<<< and >>>>>>>: write what the file should say (Bob's line first)
+    f.write("shop/features.py", \'\'\'"""The shop's feature switches: what customers can use today."""
+
+ENABLED = [
+    "search",
+    "checkout",
+    "wishlist",
+    "dark-mode",
+]
+\'\'\')
+'''
+CASES += [
+    Misconception(
+        "adds a new, well-formed commit on top instead of amending the rejected one",
+        exercise="w03_forge_amend",
+        edits=[("git commit -q --amend -m", "git commit -q --allow-empty -m")],
+        why="the server checks every new commit, so the bad one still blocks the push",
+    ),
+    Misconception(
+        "stages everything before amending, so the untracked notes.txt rides along",
+        exercise="w03_forge_amend",
+        edits=[('f.sh("git commit -q --amend', 'f.sh("git add -A && git commit -q --amend')],
+        passes_visible=True,
+    ),
+    Misconception(
+        "force-pushes instead of integrating the teammate's commit",
+        exercise="w03_forge_conflict",
+        edits=[('    f.sh("git rebase origin/main")  # stops: CONFLICT (content) in shop/features.py\n', ""),
+               (_RESOLVE, ""), ('    f.sh("git add shop/features.py")\n    f.sh("git rebase --continue")\n', ""),
+               ('f.sh("git push origin main")', 'f.sh("git push --force origin main")')],
+    ),
+    Misconception(
+        "resolves with `git checkout --ours`, which during a rebase is the teammate's side",
+        exercise="w03_forge_conflict",
+        edits=[(_RESOLVE, '    f.sh("git checkout --ours shop/features.py")\n')],
+        passes_visible=True,
+        why="in a merge --ours is your branch; a rebase replays your commits onto upstream, so the sides swap",
+    ),
+    Misconception(
+        "forgets `git add` after resolving, so the rebase never continues",
+        exercise="w03_forge_conflict",
+        edits=[('    f.sh("git add shop/features.py")\n', "")],
+    ),
+    Misconception(
+        "merges the trunk into the branch instead of rebasing",
+        exercise="w03_forge_rebase",
+        edits=[('f.sh("git rebase origin/main")', 'f.sh("git merge -q --no-edit origin/main")')],
+    ),
+    Misconception(
+        "rebases without fetching first, onto a stale origin/main",
+        exercise="w03_forge_rebase",
+        edits=[('    f.sh("git fetch origin")\n', "")],
+    ),
+    Misconception(
+        "squashes the branch into one commit instead of replaying both",
+        exercise="w03_forge_rebase",
+        edits=[('f.sh("git rebase origin/main")',
+                "f.sh(\"git reset -q --soft origin/main && git commit -q -m 'feat(search): an index, with a test'\")")],
+        passes_visible=True,
+    ),
+]
