@@ -172,11 +172,6 @@ CASES += [
         edits=[('f.sh("git rebase origin/main")', 'f.sh("git merge -q --no-edit origin/main")')],
     ),
     Misconception(
-        "rebases without fetching first, onto a stale origin/main",
-        exercise="w03_forge_rebase",
-        edits=[('    f.sh("git fetch origin")\n', "")],
-    ),
-    Misconception(
         "squashes the branch into one commit instead of replaying both",
         exercise="w03_forge_rebase",
         edits=[('f.sh("git rebase origin/main")',
