@@ -33,10 +33,12 @@ def week03() -> dict:
     namespace: dict = {}
     for cell in nb.cells:
         is_solution = cell.get("metadata", {}).get("nbgrader", {}).get("solution")
-        if is_solution:
+        if is_solution and cell.cell_type == "code":  # reflection answers are markdown
             exec(compile(solution_body(cell.source), str(SOURCE), "exec"), namespace)
         elif cell.cell_type == "code" and cell.source.startswith("ALLOWED_TYPES ="):
             exec(compile(cell.source.splitlines()[0], str(SOURCE), "exec"), namespace)
+        elif cell.cell_type == "code" and cell.source.startswith("WARMUP = ["):
+            exec(compile(cell.source, str(SOURCE), "exec"), namespace)  # the warm-up's messages
     return namespace
 
 
@@ -60,3 +62,11 @@ def test_validator_result_shape_is_stable(week03: dict) -> None:
         assert list(got) == ["valid", "type", "scope", "breaking", "description", "body", "footers", "errors"]
         assert got["valid"] is (not got["errors"])
         assert all(isinstance(f, tuple) and len(f) == 2 for f in got["footers"])
+
+
+def test_warm_up_answers_agree_with_the_validator(week03: dict) -> None:
+    """The warm-up's reference answers are what exercise 2's reference validator says about each first line."""
+    answers = week03["IS_CONVENTIONAL"]
+    assert sorted(answers) == sorted(week03["WARMUP"])
+    for message, conventional in answers.items():
+        assert week03["validate_commit_message"](message)["valid"] is conventional, message
