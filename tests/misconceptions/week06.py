@@ -37,7 +37,7 @@ CASES = [
         "plain subprocess.run(timeout=...) without a process group: a grandchild survives the timeout",
         exercise="w06_ci_run_job",
         edits=[(
-            """        proc = subprocess.Popen(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            """        proc = subprocess.Popen([*shells[shell], step["run"]],
                                 cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, start_new_session=True)
         try:
@@ -48,7 +48,7 @@ CASES = [
             output, _ = proc.communicate()
             returncode = None""",
             """        try:
-            proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            proc = subprocess.run([*shells[shell], step["run"]],
                                   cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   text=True, timeout=timeout)
             output, returncode = proc.stdout, proc.returncode
@@ -58,12 +58,24 @@ CASES = [
         why="subprocess.run kills only its direct child; the step's own children keep running",
     ),
     Misconception(
-        "runs steps with plain bash -c, without -e and -o pipefail",
+        "runs steps without a shell: as plain bash -c, without -e",
         exercise="w06_ci_run_job",
-        edits=[('["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]]',
-                '["bash", "-c", step["run"]]')],
+        edits=[('None: ["bash", "-e", "-c"]', 'None: ["bash", "-c"]')],
         passes_visible=True,
-        why="one-line steps fail the same way; only multi-line scripts and pipes differ",
+        why="one-line steps fail the same way; only multi-line scripts differ",
+    ),
+    Misconception(
+        "believes the default shell is bash --noprofile --norc -eo pipefail (pipefail without shell: bash)",
+        exercise="w06_ci_run_job",
+        edits=[('None: ["bash", "-e", "-c"]', 'None: ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]')],
+        passes_visible=True,
+        why="the most quoted line of GitHub's shell table is the one for an explicit `shell: bash`",
+    ),
+    Misconception(
+        "ignores the step's shell: key and runs every step with the default shell",
+        exercise="w06_ci_run_job",
+        edits=[('[*shells[shell], step["run"]]', '[*shells[None], step["run"]]')],
+        passes_visible=True,
     ),
     Misconception(
         "lets workflow env override job env (merge order reversed)",
@@ -111,5 +123,57 @@ CASES = [
         edits=[('        if name not in minutes:\n'
                 '            raise ValueError(f"no duration for job {name!r}: add it to `minutes`")\n', "")],
         passes_visible=True,
+    ),
+    # coverage_table
+    Misconception(
+        "computes the TOTAL percent as the mean of the file percents",
+        exercise="w06_ci_coverage",
+        edits=[('        "percent": pd.Series([percent(n, m) for n, m in rows.values()], dtype="float64").to_numpy(),',
+                '        "percent": pd.Series([percent(n, m) for n, m in list(rows.values())[:-1]]\n'
+                '                             + [sum(percent(n, m) for n, m in list(rows.values())[:-1])\n'
+                '                                / max(len(rows) - 1, 1)], dtype="float64").to_numpy(),')],
+        why="averaging percentages is the first thing that comes to mind; a 2-line file then weighs as much as "
+            "a 200-line one",
+    ),
+    Misconception(
+        "counts a file without statements as 0 % covered",
+        exercise="w06_ci_coverage",
+        edits=[("return 100.0 * (n - m) / n if n else 100.0", "return 100.0 * (n - m) / n if n else 0.0")],
+        passes_visible=True,
+        why="nothing ran, so nothing is covered; coverage.py counts it as fully covered (nothing to miss)",
+    ),
+    Misconception(
+        "reports the share of missing lines as the percent",
+        exercise="w06_ci_coverage",
+        edits=[("return 100.0 * (n - m) / n if n else 100.0", "return 100.0 * m / n if n else 100.0")],
+    ),
+    # restore_or_install
+    Misconception(
+        "saves the cache even when the install failed (a half-installed folder is restored next time)",
+        exercise="w06_ci_cache",
+        edits=[("        install(lockfile, path)\n        shutil.copytree(path, saved)",
+                "        try:\n            install(lockfile, path)\n        finally:\n"
+                "            shutil.copytree(path, saved)")],
+        passes_visible=True,
+        why="'always save the cache' feels like the safe choice",
+    ),
+    Misconception(
+        "restores on top of what path already holds, so stale packages stay",
+        exercise="w06_ci_cache",
+        edits=[("        shutil.rmtree(path, ignore_errors=True)\n        shutil.copytree(saved, path)",
+                "        shutil.copytree(saved, path, dirs_exist_ok=True)")],
+        passes_visible=True,
+    ),
+    Misconception(
+        "keys the cache on the lockfile's name instead of its content",
+        exercise="w06_ci_cache",
+        edits=[("hashlib.sha256(Path(lockfile).read_bytes())", "hashlib.sha256(Path(lockfile).name.encode())")],
+        why="the key 'names' the lockfile, as hashFiles('requirements.lock') seems to",
+    ),
+    Misconception(
+        "skips the install on a hit but never restores the saved folder",
+        exercise="w06_ci_cache",
+        edits=[("        shutil.rmtree(path, ignore_errors=True)\n        shutil.copytree(saved, path)\n",
+                "        pass\n")],
     ),
 ]
