@@ -3,6 +3,30 @@
 from harness import Misconception
 
 CASES = [
+    # FLAG_WORKFLOW
+    Misconception(
+        "leaves strategy.fail-fast at its default (true): a failure in one flag state cancels the other",
+        exercise="w08_ci_flag_matrix",
+        edits=[("      fail-fast: false\n", "")],
+        passes_visible=True,
+        why="with the bug behind the flag the 'on' run fails last, so nothing looks cancelled",
+    ),
+    Misconception(
+        "builds the matrix but never passes its value to the tests (no env)",
+        exercise="w08_ci_flag_matrix",
+        edits=[("    env:\n      FEATURE_NEW_CHECKOUT: ${{ matrix.new_checkout }}\n", "")],
+        why="a matrix looks like it runs the suite twice, and it does — twice with the flag off",
+    ),
+    Misconception(
+        "a matrix over the flag's on state only (the off path is what production runs)",
+        exercise="w08_ci_flag_matrix",
+        edits=[('new_checkout: ["off", "on"]', 'new_checkout: ["on"]')],
+    ),
+    Misconception(
+        "reads a misspelled matrix key, so the variable is empty in every run",
+        exercise="w08_ci_flag_matrix",
+        edits=[("${{ matrix.new_checkout }}", "${{ matrix.flag }}")],
+    ),
     # jobs_for_event
     Misconception(
         "ignores that && binds tighter than || (splits on && first)",
