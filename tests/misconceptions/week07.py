@@ -3,6 +3,26 @@
 from harness import Misconception
 
 CASES = [
+    # count_orders (warm-up)
+    Misconception(
+        "pastes the name into the SQL with an f-string",
+        exercise="w07_db_count",
+        edits=[('conn.execute("SELECT count(*) FROM orders WHERE customer = %s", (customer,))',
+                'conn.execute(f"SELECT count(*) FROM orders WHERE customer = \'{customer}\'")')],
+        passes_visible=True,
+        why="it works for every name without a quote, which is every name in a quick test",
+    ),
+    Misconception(
+        "returns the row fetchone() gives (a tuple), not the count",
+        exercise="w07_db_count",
+        edits=[("return int(row[0])", "return row")],
+    ),
+    Misconception(
+        "matches names case-insensitively (ILIKE) although the spec says exact",
+        exercise="w07_db_count",
+        edits=[("WHERE customer = %s", "WHERE customer ILIKE %s")],
+        passes_visible=True,
+    ),
     # OrderRepository
     Misconception(
         "builds the INSERT with an f-string instead of parameters",
