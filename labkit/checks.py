@@ -31,7 +31,16 @@ __all__ = [
 
 
 class CheckFailed(AssertionError):
-    """A check did not hold; the message is written for the student."""
+    """A check did not hold; the message is written for the student.
+
+    In Jupyter it shows as the message alone after a red ✘ (IPython's ``_render_traceback_`` hook), with the
+    full traceback collapsed below it (:mod:`labkit.friendly`); it is still an ``AssertionError`` to nbgrader.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        from . import friendly
+
+        return friendly.render(self, friendly.check_failed_lines(str(self)))
 
 
 def _short(value: Any, limit: int = 200) -> str:

@@ -1,7 +1,9 @@
 """One call that prepares a week's notebook: ``labkit.course.setup(1)``.
 
-It checks the tools the week needs, sets friendly display options and prints a one-line banner. It has no other
-side effects (no files, no processes, no network).
+It checks the tools the week needs, sets friendly display options, makes the release's unanswered stubs
+(``raise NotImplementedError()``) show a short ✘ message in Jupyter instead of a traceback
+(:func:`labkit.friendly.install`) and prints a one-line banner. It has no other side effects (no files, no
+processes, no network).
 """
 
 from __future__ import annotations
@@ -45,8 +47,12 @@ def course_repo_root(start: str | Path | None = None) -> Path | None:
     return None
 
 
-def setup(week: int, *, needs_git: bool = True, quiet: bool = False) -> WeekInfo:
-    """Prepare week ``week``: check tools, set pandas/matplotlib display options, print a banner."""
+def setup(week: int, *, needs_git: bool = True, quiet: bool = False, friendly_errors: bool = True) -> WeekInfo:
+    """Prepare week ``week``: check tools, set pandas/matplotlib display options, print a banner.
+
+    ``friendly_errors`` registers the ✘ message for unanswered exercises on the running IPython shell (nothing
+    happens outside IPython or under nbgrader's autograder).
+    """
     if not isinstance(week, int) or not 1 <= week <= 24:
         raise ValueError(f"week must be an int from 1 to 24, got {week!r}")
     notes: list[str] = []
@@ -67,6 +73,10 @@ def setup(week: int, *, needs_git: bool = True, quiet: bool = False) -> WeekInfo
         matplotlib.rcParams.update({"figure.figsize": (9, 4), "axes.grid": True, "figure.dpi": 100})
     except ImportError:  # pragma: no cover
         notes.append("matplotlib is missing: run `pip install -r requirements.txt`")
+    if friendly_errors:
+        from . import friendly
+
+        friendly.install()
     info = WeekInfo(week=week, python=platform.python_version(), git=git, notes=notes)
     if not quiet:
         tools = f"Python {info.python}" + (f", git {git}" if git else "")
