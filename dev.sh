@@ -4,7 +4,8 @@
 #   bash dev.sh demo    set up, release every week, grade the bundled sample submissions,
 #                       write grades CSV + feedback HTML, print a summary table
 #   bash dev.sh test    set up and run the whole test suite (what CI runs)
-#   bash dev.sh lab     set up and open JupyterLab on the student notebooks
+#   bash dev.sh lab     set up, copy/update your workspace/ from notebooks/ (answers kept), open JupyterLab on it
+#   bash dev.sh instructor  set up, open JupyterLab at the course root with formgrader (course-local exchange)
 #   bash dev.sh setup   only create/refresh the virtual environment (.venv)
 #
 # Extra arguments go to the command: `bash dev.sh test -k week01 -x`.
@@ -32,12 +33,22 @@ setup() {
   export MPLBACKEND=Agg
 }
 
+# Jupyter refuses to start as root without --allow-root; add it only then (containers, CI)
+allow_root() { if [ "$(id -u)" = 0 ]; then echo --allow-root; fi; }
+
 cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   setup) setup ;;
   demo)  setup; exec "$PY" -m autograder demo "$@" ;;
   test)  setup; exec "$PY" -m pytest "$@" ;;
-  lab)   setup; unset MPLBACKEND; exec "$PY" -m jupyter lab notebooks "$@" ;;
-  *)     sed -n '2,10p' "$0"; exit 2 ;;
+  lab)   setup; unset MPLBACKEND
+         "$PY" -m autograder workspace
+         # binder/student/: the student's Jupyter — formgrader, create-assignment and the exchange panels off
+         export JUPYTER_CONFIG_PATH="$PWD/binder/student${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
+         exec "$PY" -m jupyter lab --ServerApp.root_dir=workspace $(allow_root) "$@" ;;
+  instructor) setup; unset MPLBACKEND
+         mkdir -p .exchange  # nbgrader's exchange, course-local (autograder/config.py EXCHANGE_DIR)
+         exec "$PY" -m jupyter lab --ServerApp.root_dir=. $(allow_root) "$@" ;;
+  *)     sed -n '2,11p' "$0"; exit 2 ;;
 esac

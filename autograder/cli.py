@@ -27,6 +27,7 @@ typical term:
   python -m autograder export --format canvas     canvas_grades.csv for Canvas's gradebook import (or moodle)
   python -m autograder report                     report.html: distributions, hardest checks, progress, copies
   python -m autograder demo                       all of the above on samples/ in build/demo
+  python -m autograder workspace                  a student's copy of notebooks/ in workspace/ (bash dev.sh lab)
 """
 
 
@@ -195,6 +196,25 @@ def cmd_report(args: argparse.Namespace) -> int:
         output = course.root / output
     path = report(course, output, args.similarity)
     log.info("report: wrote %s (one self-contained file; open it in a browser)", path)
+    return 0
+
+
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from .workspace import sync_workspace
+
+    root = Path(args.course_dir)
+    report = sync_workspace(root, args.dir)
+    for line in report.lines():
+        log.info("  %s", line)
+    log.info(
+        "workspace %s: %d added, %d updated, %d restored, %d of yours kept, %d unchanged",
+        report.workspace,
+        len(report.added),
+        len(report.updated),
+        len(report.restored),
+        len(report.kept),
+        report.unchanged,
+    )
     return 0
 
 
@@ -386,6 +406,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="flag a pair when this share of either answer is found in the other (default: 0.5)",
     )
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "workspace",
+        parents=[common],
+        help="a student's own copy of notebooks/ (updates merge in, answers untouched)",
+        description="Copy the release notebooks/weekNN/... into a student workspace outside the tracked tree "
+        "(default: workspace/ in the course dir, ignored by git). Run it again after `git pull`: new weeks and "
+        "files are added, files you have not changed are updated, files you changed are kept and the course's "
+        "new version is written next to them as <name>.course-update.ipynb.",
+    )
+    p.add_argument(
+        "--dir",
+        default="workspace",
+        metavar="DIR",
+        help="the workspace; relative paths are inside the course dir (default: workspace)",
+    )
+    p.set_defaults(func=cmd_workspace)
 
     p = sub.add_parser(
         "demo",

@@ -12,6 +12,13 @@ Layout (nbgrader's ``{step}/{student}/{assignment}`` with the course's names)::
     <root>/autograded/<student>/weekNN/ graded copies
     <root>/feedback/<student>/weekNN/   HTML feedback
     <root>/gradebook.db                 sqlite gradebook
+    <root>/.exchange/                   nbgrader's exchange, course-local (formgrader, Assignment List)
+
+The exchange is course-local because nbgrader's default (``/usr/local/share/nbgrader/exchange``) does not exist
+on a laptop or Binder, and then formgrader and the Assignment List show "The exchange directory does not exist".
+This course does not move files through the exchange (``python -m autograder collect`` imports submissions from a
+folder); ``bash dev.sh instructor`` creates the folder so nbgrader's pages work, and a hub that does use the
+exchange sets ``c.Exchange.root`` to its shared folder in its own ``nbgrader_config.py``.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ SUBMITTED_DIR = "submitted"
 AUTOGRADED_DIR = "autograded"
 FEEDBACK_DIR = "feedback"
 GRADEBOOK = "gradebook.db"
+EXCHANGE_DIR = ".exchange"
 
 #: matplotlib backend of the grading kernels. matplotlib-inline renders with Agg (no display needed, like plain
 #: ``Agg``) but also sends each figure as an ``image/png`` ``display_data`` output, so the graded notebook and the
@@ -60,6 +68,7 @@ def build_config(root: str | Path = ".", *, timeout: int | None = None) -> Confi
     c.CourseDirectory.autograded_directory = AUTOGRADED_DIR
     c.CourseDirectory.feedback_directory = FEEDBACK_DIR
     c.CourseDirectory.db_url = gradebook_url(root)
+    c.Exchange.root = str(root / EXCHANGE_DIR)
 
     # nbgrader 0.9.x: the per-cell timeout of the Execute preprocessor used by autograde.
     # A cell that runs longer is interrupted, records a CellTimeoutError and the notebook goes on.

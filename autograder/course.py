@@ -91,6 +91,24 @@ class Course:
             )
         return found
 
+    def require_in_gradebook(self, assignment: str) -> None:
+        """Fail with the command to run when ``assignment`` is not in the gradebook (e.g. on a fresh clone).
+
+        ``gradebook.db`` is not tracked by git: a fresh clone has the released notebooks but no gradebook, and
+        nbgrader would fail every student with "No assignment with ID 'week01' exists in the database". The
+        gradebook learns a week's test cells and points when the week is released.
+        """
+        check_assignment(assignment)
+        db = self.root / cfg.GRADEBOOK
+        fix = f"run: python -m autograder release {assignment} (it records the week's tests and points)"
+        if not db.exists():
+            raise AutograderError(f"{assignment} is not in the gradebook: there is no {db} yet; {fix}")
+        with Gradebook(self.db_url, cfg.COURSE_ID) as gb:
+            try:
+                gb.find_assignment(assignment)
+            except MissingEntry:
+                raise AutograderError(f"{assignment} is not in the gradebook {db}; {fix}") from None
+
     # --------------------------------------------------------------- nbgrader
     def coursedir(self, **attrs: str) -> CourseDirectory:
         return CourseDirectory(config=self.config, **attrs)

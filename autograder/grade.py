@@ -46,6 +46,7 @@ def grade(
     if jobs < 1:
         raise AutograderError(f"--jobs must be at least 1, found {jobs}")
     course.released_notebooks(assignment)  # a clear error when the week was never released
+    course.require_in_gradebook(assignment)  # released in git, but not in this clone's gradebook.db
     todo = sorted(students) if students is not None else submitted_students(course, assignment)
     if not todo:
         raise AutograderError(
