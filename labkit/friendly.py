@@ -61,14 +61,14 @@ def not_answered_lines(function: str | None) -> list[str]:
     """What to do when the stub ``raise NotImplementedError()`` ran (``function``: the stub's function, if any)."""
     if function:
         head = f"{CROSS} This exercise is not answered yet: `{function}` still raises NotImplementedError."
-        todo = (
-            f"  Write your solution in the cell above that defines `{function}` (replace "
-            "`raise NotImplementedError()`), run that cell, then run this one again."
-        )
+        todo = [
+            f"  Write your solution in the cell that defines `{function}` (replace `raise NotImplementedError()`),",
+            "  run that cell, then run this one again.",
+        ]
     else:
         head = f"{CROSS} This exercise is not answered yet."
-        todo = "  Write your solution in this cell (replace `raise NotImplementedError()`), then run it again."
-    return [f"{_RED}{head}{_RESET}", todo]
+        todo = ["  Write your solution in this cell (replace `raise NotImplementedError()`), then run it again."]
+    return [f"{_RED}{head}{_RESET}", *todo]
 
 
 def full_traceback_html(exc: BaseException) -> str:

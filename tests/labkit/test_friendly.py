@@ -65,8 +65,8 @@ def test_unanswered_function_names_the_function_and_what_to_do(executed: nbforma
     assert err.ename == "NotImplementedError"  # still an error: nbgrader scores the cell 0, nbval sees it
     text = _text(err)
     assert text.startswith("✘ This exercise is not answered yet: `lead_time` still raises NotImplementedError.")
-    assert "replace `raise NotImplementedError()`" in text
-    assert "File " not in text and "Traceback" not in text and len(err.traceback) == 2
+    assert "the cell that defines `lead_time` (replace `raise NotImplementedError()`)" in text
+    assert "File " not in text and "Traceback" not in text and len(err.traceback) == 3
     (details,) = _details(cell)
     assert "<details" in details and "Traceback (most recent call last)" in details and "lead_time" in details
     # the collapsed traceback comes after the ✘ message
