@@ -44,8 +44,8 @@ case "$cmd" in
   test)  setup; exec "$PY" -m pytest "$@" ;;
   lab)   setup; unset MPLBACKEND
          "$PY" -m autograder workspace
-         # binder/student/: the student's Jupyter — formgrader, create-assignment and the exchange panels off
-         export JUPYTER_CONFIG_PATH="$PWD/binder/student${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
+         # jupyter-config/student/: the student Jupyter — formgrader, create-assignment and the exchange panels off
+         export JUPYTER_CONFIG_PATH="$PWD/jupyter-config/student${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
          exec "$PY" -m jupyter lab --ServerApp.root_dir=workspace $(allow_root) "$@" ;;
   instructor) setup; unset MPLBACKEND
          mkdir -p .exchange  # nbgrader's exchange, course-local (autograder/config.py EXCHANGE_DIR)

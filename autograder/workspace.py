@@ -15,8 +15,9 @@ Why left alone rather than merged cell by cell: the student's copy is theirs; a 
 can lose work in cells we fail to classify (scratch cells they added, a test they moved), and nothing is gained
 for grading — nbgrader puts the instructor's locked and test cells back from the gradebook when it grades, so a
 stale test cell in the student's copy never changes a score. nbgitpuller, the tool JupyterHubs use for the same
-job, makes the same choice at file level: it keeps the user's local changes when both sides changed a file
-(``docs/jupyterhub.md``).
+job, shares the rule "the student's changes win" but applies it line by line (``git merge -Xours``), which on a
+notebook's JSON can mix the two versions; a whole file kept plus the new version beside it cannot
+(``docs/jupyterhub.md``). To take the course's version instead, delete your file and run the command again.
 
 "Changed" is decided by content: the manifest ``.course-release.json`` in the workspace records the SHA-256 of
 each file as it was last copied from the release.

@@ -97,7 +97,7 @@ def jupyter_lab(root: Path, home: Path, *, student: bool) -> Iterator[tuple[str,
     env.pop("MPLBACKEND", None)  # inline plots, as in dev.sh
     env["JUPYTER_RUNTIME_DIR"] = str(home / "runtime")
     if student:
-        env["JUPYTER_CONFIG_PATH"] = str(REPO / "binder" / "student")
+        env["JUPYTER_CONFIG_PATH"] = str(REPO / "jupyter-config" / "student")
     cmd = [
         sys.executable,
         "-m",
@@ -220,7 +220,7 @@ def test_student_runs_all_sees_short_messages_and_validate_reports_the_failure(
         page.goto(f"{url}/lab/tree/{WEEK}/{NOTEBOOK}?token={token}")
         page.wait_for_function(KERNEL_IDLE, timeout=SERVER_START_S * 1000)
 
-        # the student Jupyter has Validate but none of the instructor or exchange panels (binder/student/)
+        # the student Jupyter has Validate but none of the instructor or exchange panels (jupyter-config/student/)
         plugins = page.evaluate(
             """() => ['validate-assignment', 'formgrader', 'create-assignment', 'assignment-list', 'course-list']
                  .map(p => window.jupyterapp.hasPlugin('@jupyter/nbgrader:' + p))"""
