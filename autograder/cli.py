@@ -1,4 +1,4 @@
-"""``python -m autograder <command>``: release, selfcheck, collect, grade, feedback, export, report, demo."""
+"""``python -m autograder <command>``: release, selfcheck, collect, grade, feedback, export, report, workspace, demo."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ pretty form, and the short message alone (no grader paths) is what feedback show
 from __future__ import annotations
 
 import html
+import linecache
 import os
 import traceback
 from collections.abc import Callable
@@ -119,6 +120,17 @@ def _innermost(tb: TracebackType | None) -> TracebackType | None:
     return tb
 
 
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+
+
+def _is_stub(tb: TracebackType) -> bool:
+    """The raising line is the release's stub: ``raise NotImplementedError()`` right after ``# YOUR CODE HERE``."""
+    filename, lineno = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+    here = linecache.getline(filename, lineno).strip()
+    before = linecache.getline(filename, lineno - 1).strip() if lineno > 1 else ""
+    return (before, here) == STUB
+
+
 def not_answered_handler(
     shell: Any,
     etype: type[BaseException],
@@ -128,11 +140,12 @@ def not_answered_handler(
 ) -> list[str]:
     """IPython custom exception handler for ``NotImplementedError`` (see :func:`install`).
 
-    Raised by notebook code (the frame's globals are the notebook's namespace), it is the release's stub: show
-    the ✘ message. Raised by a library, it is a real error: show the full traceback as usual.
+    Raised by the release's stub in notebook code (the frame's globals are the notebook's namespace and the line
+    is the stub's), it means "not answered yet": show the ✘ message. Anything else — a library's abstract method,
+    a student's own ``raise NotImplementedError("subclass me")`` — is a real error: the full traceback as usual.
     """
     last = _innermost(tb)
-    if last is not None and last.tb_frame.f_globals is shell.user_ns:
+    if last is not None and last.tb_frame.f_globals is shell.user_ns and _is_stub(last):
         name = last.tb_frame.f_code.co_name
         lines = not_answered_lines(None if name.startswith("<") else name)
         value._render_traceback_ = lambda: render(value, lines)  # type: ignore[attr-defined]

@@ -300,6 +300,11 @@ def test_instructor_formgrader_lists_week01_without_errors(
             page.goto(f"{url}/formgrader?token={token}")
             row = page.locator("#main-table").get_by_text(WEEK, exact=True)
             row.first.wait_for()
+            # the week's link opens source/week01 (started elsewhere, it was /tree/../source/week01: a 404)
+            href = row.first.get_attribute("href") or ""
+            assert ".." not in href and href.endswith("source/week01"), href
+            opened = httpx.get(f"{url}{href}" if href.startswith("/") else f"{url}/{href}", headers=headers, timeout=30)
+            assert opened.status_code == 200, href
             text = page.inner_text("body")
             assert "exchange directory does not exist" not in text.lower()
             assert "error" not in text.lower(), text

@@ -25,6 +25,8 @@ CELLS = [
     # a NotImplementedError from library code (not the notebook's namespace) keeps its frames
     "import types\nlib = types.ModuleType('lib')\n"
     "exec('def g():\\n    raise NotImplementedError(\"abstract\")', lib.__dict__)\nlib.g()",
+    # the student's own abstract method is not the release's stub: a real error, with its frames
+    "class Base:\n    def run(self):\n        raise NotImplementedError('subclasses implement run')\n\nBase().run()",
     "print('the last cell ran')",
 ]
 
@@ -96,6 +98,12 @@ def test_library_not_implemented_keeps_the_full_traceback(executed: nbformat.Not
     text = _text(_error(executed.cells[5]))
     assert "not answered" not in text
     assert "abstract" in text and "g()" in text
+
+
+def test_a_students_own_not_implemented_error_is_not_called_unanswered(executed: nbformat.NotebookNode) -> None:
+    text = _text(_error(executed.cells[6]))
+    assert "not answered" not in text
+    assert "subclasses implement run" in text and "Base().run()" in text
 
 
 def test_run_all_goes_past_every_error(executed: nbformat.NotebookNode) -> None:
