@@ -1,0 +1,3 @@
+from labkit.capstone.child import child_main
+
+child_main()
