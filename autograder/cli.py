@@ -105,6 +105,8 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
         log.info("selfcheck %s: releasing into a temporary course and grading solution and blank ...", assignment)
         result = selfcheck(assignment, course.root, timeout=args.timeout)
         print(f"\n{assignment}\n{result.table()}\n")
+        if result.manual:
+            log.info("%s: needs manual grading (not autograded): %s", assignment, ", ".join(result.manual))
         if result.ok:
             log.info("%s OK: source solution full marks, released blank 0", assignment)
         else:

@@ -30,7 +30,7 @@ from .errors import NBGRADER_LOG, AutograderError, nblog
 from .ids import ASSIGNMENT_RE, NOTEBOOK_RE, check_assignment, check_student
 from .late import load_schedule, sync_due_dates
 from .limits import cell_timeout
-from .results import CellResult, GradeResult
+from .results import MANUAL, CellResult, GradeResult
 
 __all__ = ["Course", "copy_source", "run_error"]
 
@@ -190,10 +190,9 @@ class Course:
             for nb_path in graded:
                 notebook_id = nb_path.stem
                 result.notebook = nb_path.name
-                scores = {
-                    g.name: (float(g.score), float(g.max_score))
-                    for g in gb.find_submission_notebook(notebook_id, assignment, student).grades
-                }
+                grades = gb.find_submission_notebook(notebook_id, assignment, student).grades
+                scores = {g.name: (float(g.score), float(g.max_score)) for g in grades}
+                ungraded = {g.name for g in grades if g.cell.cell_type == "markdown" and g.manual_score is None}
                 nb = nbformat.read(nb_path, as_version=4)
                 for cell in nb.cells:
                     gid = nbgrader_meta(cell).get("grade_id")
@@ -202,7 +201,10 @@ class Course:
                     if not gid or gid not in scores:
                         continue
                     score, max_score = scores.pop(gid)
-                    result.cells.append(_cell_result(cell, gid, score, max_score))
+                    if gid in ungraded:  # a manually graded answer (formgrader) nobody has scored yet
+                        result.cells.append(CellResult(gid, score, max_score, hidden=False, status=MANUAL))
+                    else:
+                        result.cells.append(_cell_result(cell, gid, score, max_score))
                 for gid, (score, max_score) in scores.items():  # graded cells absent from the notebook
                     result.cells.append(CellResult(gid, score, max_score, hidden=False, status="not run"))
 

@@ -42,7 +42,7 @@ from .course import Course
 from .errors import log
 from .grade import submitted_students
 from .progress import progress
-from .results import GradeResult
+from .results import MANUAL, GradeResult
 
 MIN_SCRUB_LEN = 6  # hidden lines shorter than this (")", "else:") are too common to scrub on
 
@@ -75,6 +75,8 @@ def _status_text(cell_status: str, error_type: str | None) -> str:
         return "failed (timeout)"
     if cell_status == "not run":
         return "not run"
+    if cell_status == MANUAL:
+        return "needs manual grading"
     return f"failed ({error_type})" if error_type else "failed"
 
 

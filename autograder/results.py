@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: The status of a manually graded answer no person has scored yet (its score counts 0 until then).
+MANUAL = "manual"
+
 
 @dataclass
 class CellResult:
@@ -11,9 +14,14 @@ class CellResult:
     score: float
     max_score: float
     hidden: bool
-    status: str  # "passed" | "failed" | "timeout" | "not run"
+    status: str  # "passed" | "failed" | "timeout" | "not run" | "manual" (a person has not graded it yet)
     error_type: str | None = None
     message: str = ""
+
+    @property
+    def needs_manual_grading(self) -> bool:
+        """A manually graded answer (runbook, ADR) with points that no instructor has scored yet."""
+        return self.status == MANUAL and self.max_score > 0
 
 
 @dataclass
@@ -32,6 +40,20 @@ class GradeResult:
         return self.error is None
 
     @property
+    def manual_cells(self) -> list[CellResult]:
+        """Answers with points that wait for an instructor (formgrader); the autograder cannot score them."""
+        return [c for c in self.cells if c.needs_manual_grading]
+
+    @property
+    def auto_score(self) -> float | None:
+        """The score of the automatically graded cells only (``score`` counts pending manual answers as 0)."""
+        return None if self.score is None else self.score - sum(c.score for c in self.manual_cells)
+
+    @property
+    def auto_max_score(self) -> float | None:
+        return None if self.max_score is None else self.max_score - sum(c.max_score for c in self.manual_cells)
+
+    @property
     def notes(self) -> list[str]:
         notes = []
         if self.restored:
@@ -39,6 +61,9 @@ class GradeResult:
         for c in self.cells:
             if c.status == "timeout":
                 notes.append(f"{c.grade_id} timed out")
+        if self.manual_cells:
+            pending = sum(c.max_score for c in self.manual_cells)
+            notes.append(f"{pending:g} points need manual grading ({', '.join(c.grade_id for c in self.manual_cells)})")
         return notes
 
 

@@ -35,20 +35,25 @@ class SelfCheck:
         s, b = self.solution, self.blank
         if s.error:
             out.append(f"source solution could not be graded: {s.error}")
-        elif s.score != s.max_score:
-            lost = [f"{c.grade_id} ({c.error_type}: {c.message})" for c in s.cells if c.score < c.max_score]
+        elif s.auto_score != s.auto_max_score:
+            lost = [
+                f"{c.grade_id} ({c.error_type}: {c.message})"
+                for c in s.cells
+                if c.score < c.max_score and not c.needs_manual_grading
+            ]
             out.append(
-                f"source solution scores {s.score:g}/{s.max_score:g}, not full marks; failing: " + "; ".join(lost)
+                f"source solution scores {s.auto_score:g}/{s.auto_max_score:g}, not full marks; failing: "
+                + "; ".join(lost)
             )
         if not s.error and not s.max_score:
             out.append("the notebook has no graded cells (max score 0)")
         out += [f"source raised: {e}" for e in self.execution_errors]
         if b.error:
             out.append(f"released blank could not be graded: {b.error}")
-        elif b.score != 0:
-            scoring = [c.grade_id for c in b.cells if c.score > 0]
+        elif b.auto_score != 0:
+            scoring = [c.grade_id for c in b.cells if c.score > 0 and not c.needs_manual_grading]
             out.append(
-                f"released blank scores {b.score:g}, not 0; these test cells pass without student code: "
+                f"released blank scores {b.auto_score:g}, not 0; these test cells pass without student code: "
                 + ", ".join(scoring)
             )
         return out
@@ -57,19 +62,28 @@ class SelfCheck:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def manual(self) -> list[str]:
+        """Answers with points that only a person can score (runbook, ADR): left out of full marks and of zero."""
+        return [f"{c.grade_id} ({c.max_score:g} points)" for c in self.solution.cells if c.needs_manual_grading]
+
     def table(self) -> str:
         blank = {c.grade_id: c for c in self.blank.cells}
         rows = [("grade id", "max", "solution", "blank")]
         for c in self.solution.cells:
             b = blank.get(c.grade_id)
+            if c.needs_manual_grading:
+                rows.append((c.grade_id, f"{c.max_score:g}", "manual", "manual"))
+                continue
             rows.append((c.grade_id, f"{c.max_score:g}", f"{c.score:g}", f"{b.score:g}" if b else "-"))
         if self.solution.score is not None:
+            auto = " (auto)" if self.manual else ""
             rows.append(
                 (
-                    "TOTAL",
-                    f"{self.solution.max_score:g}",
-                    f"{self.solution.score:g}",
-                    f"{self.blank.score:g}" if self.blank.score is not None else "-",
+                    "TOTAL" + auto,
+                    f"{self.solution.auto_max_score:g}",
+                    f"{self.solution.auto_score:g}",
+                    f"{self.blank.auto_score:g}" if self.blank.auto_score is not None else "-",
                 )
             )
         return format_table(rows)

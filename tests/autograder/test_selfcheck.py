@@ -39,3 +39,28 @@ def test_selfcheck_catches_a_wrong_source_solution(course_root: Path) -> None:
     assert not result.ok
     assert any("not full marks" in p and "w90_fixture_double_visible" in p for p in result.problems)
     assert result.solution.score == 2.0 and result.solution.max_score == 5.0
+
+
+def test_selfcheck_leaves_manually_graded_answers_to_a_person(course_root: Path) -> None:
+    """A scored manual answer (the capstone's runbook) scores 0 until an instructor grades it: it must not count as
+    a lost point of the source, nor as a point the blank earned; the table and ``manual`` name it."""
+    path = course_root / "source/week90/week90_fixture.ipynb"
+    nb = json.loads(path.read_text())
+    meta = {
+        "grade": True,
+        "solution": True,
+        "locked": False,
+        "points": 3,
+        "grade_id": "w90_runbook_manual",
+        "schema_version": 3,
+    }
+    nb["cells"].append({"cell_type": "markdown", "metadata": {"nbgrader": meta}, "source": ["*Your answer:*"]})
+    path.write_text(json.dumps(nb))
+    result = selfcheck("week90", course_root, timeout=30)
+    assert result.ok, result.problems
+    assert result.manual == ["w90_runbook_manual (3 points)"]
+    s = result.solution
+    assert (s.max_score, s.auto_max_score, s.auto_score) == (8.0, 5.0, 5.0)
+    assert [c.status for c in s.cells if c.grade_id == "w90_runbook_manual"] == ["manual"]
+    assert "3 points need manual grading" in "; ".join(s.notes)
+    assert "w90_runbook_manual" in result.table() and "manual" in result.table()
