@@ -145,7 +145,7 @@ def check_build_time(ctx: Context) -> Outcome:
 
 # -- tests and coverage ----------------------------------------------------------------------------------------
 def run_tests(ctx: Context) -> dict[str, Any]:
-    """Run ``coverage run --source=app -m pytest tests`` in the repository (once per rubric run, then cached)."""
+    """Run ``coverage run --source=app -m pytest tests`` in the repository (again only when app/ or tests/ change)."""
 
     def make() -> dict[str, Any]:
         from labkit import quality
@@ -188,7 +188,7 @@ def run_tests(ctx: Context) -> dict[str, Any]:
             "output": (done.stdout + done.stderr)[-1500:],
         }
 
-    return ctx.cached("tests", make)
+    return ctx.memo("tests", ("app/*", "tests/*"), make)
 
 
 def check_test_coverage(ctx: Context) -> Outcome:

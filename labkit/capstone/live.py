@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,15 +149,20 @@ def check_blue_green(ctx: Context) -> Outcome:
     green = ctx.enter(serve_capstone(ctx.root, "1.1.0"))
     for child in (blue, green):
         wait_until(child, "/ready", "healthy", START_TIMEOUT)
+    moments: dict[str, float] = {}
+
+    def switch(sp: Any) -> None:
+        moments["began"] = time.perf_counter()
+        sp.switch("green")
+        moments["done"] = time.perf_counter()
+
     with splitter.run({"blue": blue.url, "green": green.url}, weights={"blue": 100, "green": 0}, mode="smooth") as sp:
         result = service.hammer(
-            sp.url + "/api/orders",
-            duration=LOAD_SECONDS,
-            concurrency=2,
-            actions=[(SWITCH_AT, lambda: sp.switch("green"))],
+            sp.url + "/api/orders", duration=LOAD_SECONDS, concurrency=2, actions=[(SWITCH_AT, lambda: switch(sp))]
         )
-    before = {r[3] for r in result.records if r[0] < SWITCH_AT - 0.1}
-    after = {r[3] for r in result.records if r[0] > SWITCH_AT + 0.2}
+    # requests in flight while the splitter switched may go either way; before and after it, one version each
+    before = {r[3] for r in result.records if result.started + r[0] < moments["began"]}
+    after = {r[3] for r in result.records if result.started + r[0] > moments["done"]}
     details = {"total": result.total, "failed": result.failed, "before": sorted(before), "after": sorted(after)}
     if result.failed:
         return Outcome(

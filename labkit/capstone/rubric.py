@@ -34,6 +34,9 @@ class Criterion:
     points: int
     run: Callable[[Context], Outcome] = field(repr=False)
     source: str = ""
+    #: the files the result depends on (glob patterns relative to the repository); while they are unchanged a
+    #: repeated run reuses the result. ``None``: the whole repository and its history, measured every time.
+    inputs: tuple[str, ...] | None = None
 
 
 #: The rubric, in the order of the syllabus's success criteria. Points are the course's choice.
@@ -65,6 +68,7 @@ CRITERIA: tuple[Criterion, ...] = (
         2,
         files.check_flag_coverage,
         "course rule (syllabus)",
+        inputs=("features.json", "*.py"),
     ),
     Criterion(
         "ci_workflow",
@@ -72,6 +76,7 @@ CRITERIA: tuple[Criterion, ...] = (
         2,
         files.check_ci_workflow,
         "GitHub Actions workflow syntax",
+        inputs=(".github/*",),
     ),
     Criterion(
         "build_time",
@@ -79,6 +84,7 @@ CRITERIA: tuple[Criterion, ...] = (
         1,
         files.check_build_time,
         "syllabus week 24",
+        inputs=(".github/*", "app/*", "tests/*"),
     ),
     Criterion(
         "test_coverage",
@@ -86,6 +92,7 @@ CRITERIA: tuple[Criterion, ...] = (
         2,
         files.check_test_coverage,
         "coverage.py",
+        inputs=("app/*", "tests/*"),
     ),
     Criterion(
         "health",
@@ -93,6 +100,7 @@ CRITERIA: tuple[Criterion, ...] = (
         2,
         live.check_health,
         "Kubernetes probes",
+        inputs=("app/*",),
     ),
     Criterion(
         "observability",
@@ -100,6 +108,7 @@ CRITERIA: tuple[Criterion, ...] = (
         2,
         live.check_observability,
         "Prometheus exposition format",
+        inputs=("app/*",),
     ),
     Criterion(
         "kubernetes",
@@ -107,6 +116,7 @@ CRITERIA: tuple[Criterion, ...] = (
         3,
         files.check_kubernetes,
         "Kubernetes API reference",
+        inputs=("k8s/*",),
     ),
     Criterion(
         "security",
@@ -121,6 +131,7 @@ CRITERIA: tuple[Criterion, ...] = (
         2,
         files.check_migrations,
         "expand/contract",
+        inputs=("db/*",),
     ),
     Criterion(
         "blue_green",
@@ -128,6 +139,7 @@ CRITERIA: tuple[Criterion, ...] = (
         2,
         live.check_blue_green,
         "syllabus: zero-downtime deployments",
+        inputs=("app/*",),
     ),
     Criterion(
         "rollback",
@@ -135,6 +147,7 @@ CRITERIA: tuple[Criterion, ...] = (
         2,
         live.check_rollback,
         "syllabus: automated rollback",
+        inputs=("deploy.py",),
     ),
 )
 
@@ -181,6 +194,16 @@ class RubricReport:
     def failed(self) -> list[CriterionResult]:
         return [r for r in self.results if not r.passed]
 
+    def require(self) -> None:
+        """For a test cell: raise :class:`labkit.checks.CheckFailed` naming every failed criterion and what to fix."""
+        from labkit.checks import CheckFailed
+
+        failed = self.failed()
+        if failed:
+            lines = [f"{len(failed)} criterion(s) failed ({self.score}/{self.max_score} points):"]
+            lines += [f"- {r.name} ({r.points} points): {r.message}" for r in failed]
+            raise CheckFailed("\n".join(lines))
+
     def as_frame(self) -> pd.DataFrame:
         import pandas as pd
 
@@ -219,7 +242,10 @@ class RubricReport:
 def _run_one(criterion: Criterion, ctx: Context) -> CriterionResult:
     started = time.monotonic()
     try:
-        outcome = criterion.run(ctx)
+        if criterion.inputs is None:
+            outcome = criterion.run(ctx)
+        else:
+            outcome = ctx.memo(criterion.name, criterion.inputs, lambda: criterion.run(ctx), keep=lambda o: o.passed)
     except Exception as exc:  # noqa: BLE001 - a broken submission fails its criterion, it never stops the rubric
         outcome = Outcome(False, f"the check could not run: {type(exc).__name__}: {str(exc)[:400]}")
     return CriterionResult(
