@@ -16,7 +16,6 @@ __all__ = ["flag_coverage", "load_migrations", "run_tests"]
 FLAG_TARGET = 0.80  # course rule (syllabus): feature-flag coverage > 80 %
 COVERAGE_TARGET = 80.0  # syllabus: test coverage > 80 %
 BUILD_BUDGET_S = 600.0  # syllabus: build time < 10 minutes
-BUDGET = BUILD_BUDGET_S
 PROBE_KINDS = ("livenessProbe", "readinessProbe")
 
 
@@ -118,6 +117,12 @@ def check_ci_workflow(ctx: Context) -> Outcome:
     return Outcome(True, f"{paths[0].name}: valid, push to main + pull_request, tests with coverage, security scan")
 
 
+def _within_budget(minutes: Any) -> bool:
+    """A job's ``timeout-minutes``: a number (not a bool, not an expression) of at most the build budget."""
+    number = isinstance(minutes, (int, float)) and not isinstance(minutes, bool)
+    return number and minutes * 60 <= BUILD_BUDGET_S
+
+
 def check_build_time(ctx: Context) -> Outcome:
     from labkit import ci
 
@@ -126,9 +131,7 @@ def check_build_time(ctx: Context) -> Outcome:
         return Outcome(False, "no workflow: add .github/workflows/ci.yml with timeout-minutes on every job")
     jobs = ci.load_workflow(paths[0]).get("jobs") or {}
     limits = {name: (job or {}).get("timeout-minutes") for name, job in jobs.items()}
-    unbounded = sorted(
-        n for n, t in limits.items() if not isinstance(t, (int, float)) or isinstance(t, bool) or t * 60 > BUDGET
-    )
+    unbounded = sorted(n for n, minutes in limits.items() if not _within_budget(minutes))
     if not jobs or unbounded:
         return Outcome(
             False,
