@@ -62,7 +62,8 @@ CASES = [
             (
                 "    assert created.status_code == 201\n"
                 '    assert created.headers["x-service-version"]\n'
-                '    assert {"item": "book", "qty": 2} .items() <= created.json().items()\n',
+                '    assert {"item": "book", "qty": 2}.items() <= created.json().items()\n'
+                '    assert client.get("/api/orders").json()["orders"]\n',
                 "",
             ),
             (
