@@ -59,7 +59,9 @@ def flag_coverage(root: str | Path) -> dict[str, Any]:
 def check_flag_coverage(ctx: Context) -> Outcome:
     try:
         got = flag_coverage(ctx.root)
-    except (FileNotFoundError, ValueError, KeyError, SyntaxError) as exc:
+    except KeyError as exc:
+        return Outcome(False, f"every entry of features.json needs a 'feature' and a 'flag'; one has no {exc}")
+    except (FileNotFoundError, ValueError, SyntaxError) as exc:
         return Outcome(False, str(exc))
     if got["coverage"] > FLAG_TARGET:
         return Outcome(True, f"flag coverage {got['coverage']:.0%}", got)

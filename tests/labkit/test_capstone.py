@@ -230,3 +230,9 @@ def test_bad_input_gets_a_clear_error(tmp_path: Path) -> None:
         capstone.run_rubric(tmp_path / "missing")
     with pytest.raises(ValueError, match="inside the repository"), capstone.workspace({"../x": ""}):
         pass
+
+
+def test_a_malformed_manifest_fails_flag_coverage_with_what_to_fix() -> None:
+    with capstone.workspace({"features.json": '{"features": [{"feature": "a"}]}'}) as root:
+        result = capstone.check(root, "flag_coverage")
+    assert not result.passed and "needs a 'feature' and a 'flag'" in result.message
