@@ -31,11 +31,12 @@ VERSION_HEADER = "X-Service-Version"
 
 @contextlib.contextmanager
 def serve_capstone(
-    root: str | Path, version: str = "1.0.0", *, app: str = APP, timeout: float = START_TIMEOUT
+    root: str | Path, version: str = "1.0.0", *, app: str = APP, timeout: float = START_TIMEOUT, wait: bool = True
 ) -> Iterator[Child]:
     """Run the repository's ASGI app (``app/main.py:app``) in a child process on 127.0.0.1 (port chosen by the OS).
 
-    ``APP_VERSION`` is set to ``version`` in the child. Waits until ``/health`` answers at all (any status); the
+    ``APP_VERSION`` is set to ``version`` in the child. Waits until ``/health`` answers at all (any status; with
+    ``wait=False`` not at all: start two versions, then wait for both, and they boot side by side); the
     child's output (your logs) is ``child.stderr_tail()``. Stopped (SIGTERM, then SIGKILL) when the block ends.
     """
     base = Path(root)
@@ -48,7 +49,8 @@ def serve_capstone(
         what=f"your service (version {version})",
     )
     try:
-        wait_until(child, "/health", "up", timeout)
+        if wait:
+            wait_until(child, "/health", "up", timeout)
         yield child
     finally:
         child.stop()
@@ -147,8 +149,8 @@ def check_blue_green(ctx: Context) -> Outcome:
 
     from labkit import service, splitter
 
+    green = ctx.enter(serve_capstone(ctx.root, "1.1.0", wait=False))  # boots while blue does
     blue = _service(ctx)
-    green = ctx.enter(serve_capstone(ctx.root, "1.1.0"))
     for child in (blue, green):
         wait_until(child, "/ready", "healthy", START_TIMEOUT)
     began: list[float] = []
