@@ -138,16 +138,14 @@ def test_a_defect_seen_only_in_a_live_run_fails_its_criterion(criterion: str) ->
     assert not result.passed and words in result.message, result.message
 
 
-def _history(files: dict[str, str], *, branch_after: str = "20m", merges: bool = True, days: int = 3) -> Any:
+def _history(files: dict[str, str], *, merge_after: str = "10m", merges: bool = True, days: int = 3) -> Any:
     def make(repo: git.ScratchRepo) -> None:
         for n in range(1, 9):
             if merges:
                 repo.branch(f"change-{n}")
-            repo.commit(
-                f"feat: change {n}", files={"app/main.py": files["app/main.py"] + f"# {n}\n"}, after=branch_after
-            )
+            repo.commit(f"feat: change {n}", files={"app/main.py": files["app/main.py"] + f"# {n}\n"}, after="20m")
             if merges:
-                repo.merge(f"change-{n}", after="10m")
+                repo.merge(f"change-{n}", after=merge_after)
             repo.tag(f"v1.{n}.0", after="5m")
             if n % 3 == 0:
                 repo.clock.advance(f"{24 * days // 3}h")
@@ -158,9 +156,9 @@ def _history(files: dict[str, str], *, branch_after: str = "20m", merges: bool =
 @pytest.mark.parametrize(
     ("criterion", "options", "words"),
     [
-        ("branch_lifetime", {"branch_after": "30h"}, "limit 24 h"),
+        ("branch_lifetime", {"merge_after": "30h"}, "limit 24 h"),
         ("merge_frequency", {"merges": False}, "merges per day"),
-        ("dora", {"branch_after": "3h"}, "lead time"),
+        ("dora", {"merge_after": "3h"}, "lead time"),
     ],
 )
 def test_a_history_defect_fails_its_criterion(criterion: str, options: dict[str, Any], words: str) -> None:

@@ -185,7 +185,7 @@ CASES = [
     Misconception(
         "a branch per part that lives 30 hours",
         exercise="w24_capstone_history",
-        edits=[('repo.commit(message, files=chunk, after="20m")', 'repo.commit(message, files=chunk, after="30h")')],
+        edits=[('repo.merge(f"change-{n}", after="15m")', 'repo.merge(f"change-{n}", after="30h")')],
         why="finishing a part before merging it feels safer; it is the long-lived branch TBD avoids",
     ),
     Misconception(
