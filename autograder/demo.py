@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from .feedback import feedback
 from .grade import default_jobs, grade_many
 from .ids import ASSIGNMENT_RE
 from .limits import EngineOptions
+from .results import GradeResult
 from .selfcheck import format_table
 
 SAMPLES = "samples"
@@ -39,6 +40,8 @@ class Outcome:
     max_score: float | None = None
     error: str | None = None
     notes: tuple[str, ...] = ()
+    #: points lost per graded cell (grade id → points), automatic cells only: which checks a sample fails
+    lost: dict[str, float] = field(default_factory=dict)
 
     def cell_text(self) -> str:
         if self.error:
@@ -88,13 +91,23 @@ def run_weeks(
     log.info("grading %d submissions of %d weeks", len(work), len(folders))
     for r in grade_many(course, work, jobs=jobs or default_jobs(), options=options):
         outcomes[r.assignment][r.student] = Outcome(
-            r.student, r.assignment, r.score, r.max_score, r.error, tuple(r.notes)
+            r.student, r.assignment, r.score, r.max_score, r.error, tuple(r.notes), lost_points(r)
         )
     for week, by_student in outcomes.items():
         graded = [s for w, s in work if w == week and not by_student[s].error]
         if graded:
             feedback(course, week, graded)
     return {week: dict(sorted(by_student.items())) for week, by_student in outcomes.items()}
+
+
+def lost_points(result: GradeResult) -> dict[str, float]:
+    """Points each automatically graded cell lost (``{"w01_dora_tiers_hidden": 2.0}``); pending manual answers
+    (a runbook nobody has scored yet) are not losses."""
+    return {
+        c.grade_id: c.max_score - c.score
+        for c in result.cells
+        if c.max_score - c.score > TOLERANCE and not c.needs_manual_grading
+    }
 
 
 def load_expected(folder: Path) -> dict[str, dict[str, Any]]:
@@ -132,7 +145,19 @@ def compare(assignment: str, expected: dict[str, dict[str, Any]], outcomes: dict
             for key, value in (("score", got.score), ("max_score", got.max_score)):
                 if key in want and (value is None or abs(float(want[key]) - value) > TOLERANCE):
                     problems.append(f"{where}: expected {key} {want[key]}, got {value}")
+            if "lost" in want:
+                problems += _compare_lost(where, want["lost"], got.lost)
     return problems
+
+
+def _compare_lost(where: str, want: dict[str, float], got: dict[str, float]) -> list[str]:
+    """Which checks lost points, and how many: the golden says exactly where a sample's marks went."""
+    out = []
+    for gid in sorted(set(want) | set(got)):
+        w, g = float(want.get(gid, 0.0)), got.get(gid, 0.0)
+        if abs(w - g) > TOLERANCE:
+            out.append(f"{where}: {gid} expected to lose {w:g} points, lost {g:g}")
+    return out
 
 
 def golden(expected: dict[str, dict[str, Any]], outcomes: dict[str, Outcome]) -> dict[str, dict[str, Any]]:
@@ -143,7 +168,7 @@ def golden(expected: dict[str, dict[str, Any]], outcomes: dict[str, Outcome]) ->
             old = expected.get(student, {}).get("error")
             out[student] = {"error": old if old and old in got.error else got.error}
         else:
-            out[student] = {"score": got.score, "max_score": got.max_score}
+            out[student] = {"score": got.score, "max_score": got.max_score, "lost": dict(sorted(got.lost.items()))}
     return out
 
 

@@ -105,8 +105,34 @@ def test_golden_keeps_matching_error_substrings() -> None:
     old = {"dave": {"error": "corrupt JSON"}, "hank": {"error": "something else"}}
     new = golden(old, outcomes)
     assert new == {
-        "alice": {"score": 5.0, "max_score": 5.0},
+        "alice": {"score": 5.0, "max_score": 5.0, "lost": {}},
         "dave": {"error": "corrupt JSON"},
         "hank": {"error": "not UTF-8 text (byte 0xff)"},
     }
     assert compare("week90", new, outcomes) == []
+
+
+def test_goldens_say_which_checks_lost_how_many_points() -> None:
+    """Two samples with the same total but different mistakes are told apart by the checks that lost points."""
+    from autograder.demo import lost_points
+    from autograder.results import CellResult, GradeResult
+
+    cells = [
+        CellResult("w90_a_visible", 1.0, 1.0, False, "passed"),
+        CellResult("w90_a_hidden", 0.0, 2.0, True, "failed"),
+        CellResult("w90_b_hidden", 2.0, 2.0, True, "passed"),
+        CellResult("w90_runbook_manual", 0.0, 3.0, False, "manual"),
+    ]
+    result = GradeResult("bob", "week90", score=3.0, max_score=8.0, cells=cells)
+    assert lost_points(result) == {"w90_a_hidden": 2.0}, "a pending manual answer is not a loss"
+
+    bob = Outcome("bob", "week90", 3.0, 8.0, lost={"w90_a_hidden": 2.0})
+    carol = Outcome("carol", "week90", 3.0, 8.0, lost={"w90_b_hidden": 2.0})
+    expected = golden({}, {"bob": bob})
+    assert compare("week90", expected, {"bob": bob}) == []
+    problems = compare("week90", expected, {"bob": carol})
+    assert problems == [
+        "week90 bob: w90_a_hidden expected to lose 2 points, lost 0",
+        "week90 bob: w90_b_hidden expected to lose 0 points, lost 2",
+    ]
+    assert compare("week90", {"bob": {"score": 3.0, "max_score": 8.0}}, {"bob": carol}) == [], "old goldens still work"
