@@ -134,7 +134,13 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 def _engine_options(args: argparse.Namespace) -> EngineOptions:
     """--engine/--sandbox/--regrade/--jobs as one settings object, passed down (nothing goes through os.environ)."""
-    return EngineOptions.from_env(engine=args.engine, sandbox=args.sandbox, regrade=args.regrade, jobs=args.jobs)
+    return EngineOptions.from_env(
+        engine=args.engine,
+        sandbox=args.sandbox,
+        regrade=args.regrade,
+        jobs=args.jobs,
+        cluster=getattr(args, "cluster", None),
+    )
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -345,6 +351,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=default_jobs(),
         metavar="N",
         help=f"students graded in parallel (default: {default_jobs()}, one per core up to 4)",
+    )
+    p.add_argument(
+        "--cluster",
+        default=None,
+        metavar="ADDRESS",
+        help="run the kernels on a Dask cluster: tcp://HOST:8786 (a `dask scheduler`) or local:N (N worker "
+        "processes here); grading, scoring and the gradebook stay on this machine "
+        "(docs/distributed-grading.md; default: $AUTOGRADER_CLUSTER, else this machine's pool)",
     )
     _engine_arguments(p)
     p.set_defaults(func=cmd_grade)

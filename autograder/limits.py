@@ -19,6 +19,7 @@ variable                        what                                            
 ``AUTOGRADER_JOBS``             parallel workers (``--jobs``)                                 one per core
 ``AUTOGRADER_REGRADE``          ``1``: ignore the journal (``--regrade``)                     off
 ``AUTOGRADER_TMP``              where the per-submission sandbox folders are made             system temp
+``AUTOGRADER_CLUSTER``          a Dask scheduler (``tcp://HOST:PORT``) or ``local:N`` (``--cluster``)  this machine
 ==============================  ============================================================  ============
 
 (The in-kernel guard reads ``AUTOGRADER_GUARD_*`` inside the sandbox; the worker sets them, see
@@ -52,6 +53,7 @@ UID_ENV = "AUTOGRADER_SANDBOX_UID"
 JOBS_ENV = "AUTOGRADER_JOBS"
 REGRADE_ENV = "AUTOGRADER_REGRADE"
 TMP_ENV = "AUTOGRADER_TMP"
+CLUSTER_ENV = "AUTOGRADER_CLUSTER"
 
 
 def env_int(name: str, default: int, environ: Mapping[str, str] | None = None) -> int:
@@ -146,6 +148,8 @@ class EngineOptions:
     image: str | None = None  #: container image for the ``container`` sandbox
     base_uid: int = DEFAULT_BASE_UID  #: first dedicated uid when grading as root
     tmp_dir: str | None = None  #: where per-submission sandbox folders are made
+    cluster: str | None = None  #: Dask scheduler address or ``local:N``; None = this machine's pool
+    cluster_timeout: int = 30  #: seconds to reach the scheduler, wait for a worker, or reconnect
     environ: dict[str, str] = field(default_factory=dict, repr=False)  #: the environment it was read from
 
     @classmethod
@@ -169,6 +173,8 @@ class EngineOptions:
             opts.base_uid = env_int(UID_ENV, DEFAULT_BASE_UID, env)
         if opts.tmp_dir is None:
             opts.tmp_dir = env.get(TMP_ENV) or None
+        if opts.cluster is None:
+            opts.cluster = env.get(CLUSTER_ENV) or None
         opts.environ = env
         if opts.engine not in ENGINES:
             raise AutograderError(f"unknown engine {opts.engine!r}; choose one of {', '.join(ENGINES)}")

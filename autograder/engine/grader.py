@@ -3,17 +3,16 @@
 :class:`Grader` owns the batch. Per submission it checks the files (:mod:`.admission`), runs nbgrader's sanitize
 half (:mod:`.phases`), sends the task to a spawned worker process (:mod:`.worker`), and scores the executed
 notebook with nbgrader's score half, appending a line to the journal (:mod:`.journal`). It is the only process
-that writes the gradebook. A worker that crashes is replaced and its submission tried once more.
+that writes the gradebook. Where the kernels run is an executor: :class:`.pool.LocalPool` (this machine's cores,
+the default) or :class:`.cluster.ClusterExecutor` (a Dask cluster, ``--cluster``); both run the same
+:func:`.worker.execute_submission` and retry a submission whose worker crashed, a bounded number of times.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
-import multiprocessing
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,9 +43,11 @@ from .admission import (
     settings_fingerprint,
     submission_checksum,
 )
+from .cluster import ClusterExecutor
 from .journal import GradebookSnapshot, Journal
 from .phases import run_phase
-from .worker import execute_submission, init_worker
+from .pool import Executor, LocalPool, phase_summary
+from .worker import matplotlib_cache
 
 Key = tuple[str, str]  # (assignment, student)
 
@@ -81,6 +82,8 @@ class Grader:
         except (RuntimeError, ValueError) as exc:
             raise AutograderError(str(exc)) from None
         self._journals: dict[str, Journal] = {}
+        self._phase_sums: dict[str, float] = {}
+        self._phase_count = 0
         self._fingerprints: dict[str, str] = {}
 
     def journal(self, assignment: str) -> Journal:
@@ -181,7 +184,7 @@ class Grader:
         run_base.chmod(0o711)
         weeks = ", ".join(sorted({a for a, _ in todo}))
         try:
-            mpl_cache = self._matplotlib_cache(run_base)
+            mpl_cache = matplotlib_cache(self.sandbox.python, run_base)
             with (
                 logging_redirect_tqdm(loggers=[log]),
                 tqdm(
@@ -193,13 +196,15 @@ class Grader:
                     disable=not progress,
                     dynamic_ncols=True,
                 ) as bar,
+                self._executor() as executor,
             ):
-                self._pool_loop(todo, results, counter, total, run_base, mpl_cache, bar)
+                self._run_batch(executor, todo, results, counter, total, run_base, mpl_cache, bar)
         finally:
             shutil.rmtree(run_base, ignore_errors=True)
 
-    def _pool_loop(  # noqa: C901 - the pool's life cycle (crash retry, deferred scoring) reads best in one place
+    def _run_batch(  # noqa: C901 - the batch's life cycle (prepare, execute, deferred scoring) reads best in one place
         self,
+        executor: Executor,
         todo: list[Key],
         results: dict[Key, EngineResult],
         counter: dict[str, Any],
@@ -208,10 +213,8 @@ class Grader:
         mpl_cache: Path,
         bar: Any,
     ) -> None:
+        """Prepare each submission here, let ``executor`` run it (pool or cluster), score here: one writer."""
         pending: dict[Key, _Pending] = {}
-        ctx = multiprocessing.get_context("spawn")
-        waiting = list(todo)
-        crashes: dict[Key, int] = {}
         # Without a sandbox that hides the course folder a kernel can reach the gradebook. Then every
         # submission is sanitised first, the gradebook is kept in memory, the kernels run, and only when every
         # one of them is gone is the gradebook put back and everything scored: no submission can change
@@ -226,88 +229,62 @@ class Grader:
                     self._finish(results[key], counter, total, bar)
                 else:
                     pending[key] = item
-            waiting = [k for k in todo if k in pending]
             snapshot = GradebookSnapshot.take(self.course)
             log.info(
                 "grade: sandbox %s does not hide the course folder: scoring waits until every kernel has "
                 "stopped, against the gradebook as it was before any submission ran",
                 self.sandbox.backend,
             )
-        while waiting:
-            slots = ctx.Queue()
-            for i in range(self.jobs):
-                slots.put(i)
-            pool = cf.ProcessPoolExecutor(
-                max_workers=min(self.jobs, len(waiting)),
-                mp_context=ctx,
-                initializer=init_worker,
-                initargs=(slots, os.getpid()),
-            )
-            futures: dict[cf.Future[Any], Key] = {}
-            broken = False
-            try:
-                for key in waiting:
-                    item = pending.get(key) or self._prepare(key, run_base, mpl_cache, results)
-                    if item is None:
-                        self._finish(results[key], counter, total, bar)
-                        continue
-                    pending[key] = item
-                    item.task["submitted_at"] = time.time()
-                    futures[pool.submit(execute_submission, item.task)] = key
-                waiting = []
-                for fut in cf.as_completed(futures):
-                    key = futures[fut]
-                    try:
-                        outcome = fut.result()
-                    except cf.process.BrokenProcessPool:
-                        broken = True
-                        crashes[key] = crashes.get(key, 0) + 1
-                        if crashes[key] >= 2:
-                            pending.pop(key, None)
-                            results[key] = EngineResult(
-                                student=key[1],
-                                assignment=key[0],
-                                sandbox=self.sandbox.backend,
-                                error="the grading worker crashed twice on this submission",
-                            )
-                            self._finish(results[key], counter, total, bar)
-                        else:
-                            waiting.append(key)
-                        continue
-                    if defer:
-                        executed[key] = outcome
-                        continue
+        try:
+            for key in todo:
+                if defer:
+                    if key in pending:
+                        executor.submit(key, pending[key].task)
+                    continue
+                item = self._prepare(key, run_base, mpl_cache, results)
+                if item is None:
+                    self._finish(results[key], counter, total, bar)
+                    continue
+                pending[key] = item
+                executor.submit(key, item.task)
+            for key, outcome, failure in executor.completed():
+                if failure is not None:
+                    pending.pop(key, None)
+                    results[key] = EngineResult(
+                        student=key[1], assignment=key[0], sandbox=self.sandbox.backend, error=failure
+                    )
+                    self._finish(results[key], counter, total, bar)
+                elif defer:
+                    executed[key] = outcome
+                else:
                     results[key] = self._score(pending.pop(key), outcome)
                     self._finish(results[key], counter, total, bar)
-            except KeyboardInterrupt:
-                _terminate_workers(pool)
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            finally:
-                if broken:
-                    _terminate_workers(pool)
-                pool.shutdown(wait=not broken, cancel_futures=True)
-                if broken:
-                    for i in range(self.jobs):
-                        self.sandbox.sweep(i)
-            if waiting:
-                log.warning("grade: a worker crashed; grading %d submissions again in a fresh pool", len(waiting))
-        if snapshot is not None:
-            changed = snapshot.restore()
-            if changed:
+        finally:
+            if snapshot is not None and snapshot.restore():
                 log.warning(
                     "grade: the gradebook changed while submissions ran (a submission wrote to it): "
                     "restored to its state before the batch"
                 )
-            for key in todo:
-                if key in executed:
-                    results[key] = self._score(pending.pop(key), executed.pop(key))
-                    self._finish(results[key], counter, total, bar)
+        for key in todo:
+            if key in executed:
+                results[key] = self._score(pending.pop(key), executed.pop(key))
+                self._finish(results[key], counter, total, bar)
 
     def _finish(self, result: EngineResult, counter: dict[str, Any], total: int, bar: Any) -> None:
         counter["n"] += 1
+        for phase, seconds in result.timings.items():
+            self._phase_sums[phase] = self._phase_sums.get(phase, 0.0) + seconds
+        if result.timings:
+            self._phase_count += 1
+            bar.set_postfix_str(phase_summary(self._phase_sums, self._phase_count), refresh=False)
         bar.update(1)
         self._log_result(result, counter, total)
+
+    def _executor(self) -> contextlib.AbstractContextManager[Executor]:
+        """Where the kernels run: this machine's pool (default) or a Dask cluster (``--cluster``)."""
+        if self.options.cluster:
+            return ClusterExecutor(self.options.cluster, self.options, hidden=[str(self.course.root)])
+        return LocalPool(self.jobs, self.sandbox)
 
     # ------------------------------------------------------------------ phase A
     def _prepare(self, key: Key, run_base: Path, mpl_cache: Path, results: dict[Key, EngineResult]) -> _Pending | None:
@@ -441,27 +418,6 @@ class Grader:
         for line in result.flags:
             log.info("  suspicious: %s", line)
 
-    def _matplotlib_cache(self, run_base: Path) -> Path:
-        """matplotlib's font cache, built once per machine and user, so every sandbox starts warm."""
-        cache = Path(tempfile.gettempdir()) / f"autograder-mplcache-{os.getuid()}"
-        if any(cache.glob("fontlist-*.json")):
-            return cache
-        build = Path(tempfile.mkdtemp(prefix="mplcache-", dir=run_base))
-        env = {**os.environ, "MPLCONFIGDIR": str(build), "MPLBACKEND": "Agg"}
-        try:
-            subprocess.run(
-                [self.sandbox.python, "-c", "import matplotlib.font_manager"],
-                env=env,
-                capture_output=True,
-                timeout=120,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return build
-        with contextlib.suppress(OSError):
-            build.rename(cache)  # atomic: a concurrent grader either wins or finds it built
-        return cache if cache.is_dir() else build
-
 
 def _copy_grade(src: GradeResult, dest: GradeResult) -> None:
     dest.notebook = src.notebook
@@ -470,12 +426,6 @@ def _copy_grade(src: GradeResult, dest: GradeResult) -> None:
     dest.cells = list(src.cells)
     dest.restored = sorted(set(dest.restored) | set(src.restored))
     dest.error = src.error
-
-
-def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
-    for proc in list(getattr(pool, "_processes", {}).values()):
-        with contextlib.suppress(Exception):  # already gone
-            proc.kill()
 
 
 def grade_parallel(course: Course, work: Iterable[Key], options: EngineOptions | None = None) -> list[EngineResult]:

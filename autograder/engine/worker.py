@@ -11,10 +11,13 @@ kernel through the sandbox.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import secrets
 import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -320,7 +323,7 @@ def kernel_manager(
 def execute_submission(task: dict[str, Any]) -> dict[str, Any]:
     """Worker: run every notebook of one submission in a fresh sandboxed kernel; results as plain data."""
     started = time.time()
-    slot = _SLOT
+    slot = int(task.get("slot", _SLOT))  # a cluster worker passes its own slot; a pool worker took one at start
     sandbox: sbx.Sandbox = task["sandbox"]
     limits: Limits = task["limits"]
     workdir = Path(tempfile.mkdtemp(prefix="ag-", dir=task["tmp_base"]))
@@ -419,3 +422,29 @@ def _copy_tree(src: Path, dest: Path, sandbox: sbx.Sandbox, slot: int) -> None:
     _write_files(
         {p.relative_to(src).as_posix(): p.read_bytes() for p in src.rglob("*") if p.is_file()}, dest, sandbox, slot
     )
+
+
+def matplotlib_cache(python: str, scratch: Path) -> Path:
+    """matplotlib's font cache, built once per machine and user, so every sandbox starts warm.
+
+    The grader builds it for its pool; a cluster worker builds its own (nothing is shared between machines).
+    ``scratch`` holds the build when the shared place cannot be written.
+    """
+    cache = Path(tempfile.gettempdir()) / f"autograder-mplcache-{os.getuid()}"
+    if any(cache.glob("fontlist-*.json")):
+        return cache
+    build = Path(tempfile.mkdtemp(prefix="mplcache-", dir=scratch))
+    env = {**os.environ, "MPLCONFIGDIR": str(build), "MPLBACKEND": "Agg"}
+    try:
+        subprocess.run(
+            [python, "-c", "import matplotlib.font_manager"],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return build
+    with contextlib.suppress(OSError):
+        build.rename(cache)  # atomic: a concurrent grader either wins or finds it built
+    return cache if cache.is_dir() else build
