@@ -21,7 +21,8 @@ versions of the course's pinned packages, the same autograder and labkit code, o
 that hides files. A worker that fails is named with what differs, and grading does not start.
 
 Faults. A worker killed while it runs a submission: the scheduler gives the task to another worker; after
-``distributed.scheduler.allowed-failures`` deaths (``local:N`` sets it to ``MAX_ATTEMPTS - 1``) Dask gives up
+``distributed.scheduler.allowed-failures`` + 1 deaths (3 with ``local:N``; a ``dask scheduler``'s own
+setting, default 3, else) Dask gives up
 with ``KilledWorker`` and the submission is graded 0 with that reason — the batch goes on. A lost scheduler
 connection: every submission scored so far is in the gradebook and the journal (one fsynced line each, written
 after its score), the executor stops with a clear error, and running the same command again resumes.
@@ -34,9 +35,11 @@ import fcntl
 import hashlib
 import importlib.metadata
 import importlib.util
+import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,11 +55,13 @@ from ..errors import AutograderError, log
 from ..limits import EngineOptions
 from . import reaper
 from .admission import ENGINE_VERSION
-from .pool import MAX_ATTEMPTS, Key, crash_reason
+from .pool import Key, crash_reason
 from .worker import execute_submission, matplotlib_cache
 
 #: task keys that name paths or objects of the grader's machine; the worker supplies its own
 LOCAL_ONLY = ("sandbox", "mpl_cache", "guard_file", "tmp_base")
+#: ``local:N``: worker deaths one submission may cause and still be retried (``dask scheduler``: its config)
+LOCAL_ALLOWED_FAILURES = 2
 #: how many grading slots (uids, lock files) one machine offers worker processes
 MAX_SLOTS = 64
 #: packages compared when no requirements.txt sits next to the autograder package
@@ -99,8 +104,11 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def environment_report(packages: Sequence[str], sandbox: str | None) -> dict[str, Any]:
-    """What this process would grade with: Python, package versions, code, sandbox, threads (plain data)."""
+def environment_report(packages: Sequence[str], sandbox: str | None, dask_worker: Any = None) -> dict[str, Any]:
+    """What this process would grade with: Python, package versions, code, sandbox, threads (plain data).
+
+    ``client.run`` passes ``dask_worker`` (the Dask worker it runs in); the grader's own report has none.
+    """
     versions: dict[str, str] = {}
     for name in packages:
         try:
@@ -121,10 +129,8 @@ def environment_report(packages: Sequence[str], sandbox: str | None) -> dict[str
     except (sbx.SandboxUnavailable, RuntimeError, ValueError) as exc:
         report["sandbox"] = None
         report["sandbox_error"] = str(exc).splitlines()[0]
-    with contextlib.suppress(ImportError, ValueError):
-        from distributed import get_worker
-
-        report["nthreads"] = get_worker().state.nthreads
+    if dask_worker is not None:
+        report["nthreads"] = int(dask_worker.state.nthreads)
     return report
 
 
@@ -280,7 +286,9 @@ class ClusterExecutor:
         self.client: Any = None
         self.local: Any = None
         self.futures: dict[Any, Key] = {}
-        self.allowed_failures = MAX_ATTEMPTS - 1
+        self.waiting: list[tuple[Key, dict[str, Any]]] = []
+        #: local:N: a submission is given up after this many + 1 worker deaths (a scheduler of our own)
+        self.allowed_failures = LOCAL_ALLOWED_FAILURES
 
     # ------------------------------------------------------------- life cycle
     def __enter__(self) -> ClusterExecutor:
@@ -350,7 +358,6 @@ class ClusterExecutor:
 
     def _check_workers(self) -> None:
         expected = environment_report(course_packages(), self.options.sandbox)
-        expected.pop("nthreads", None)
         reports: dict[str, dict[str, Any]] = self.client.run(
             environment_report, list(expected["packages"]), self.options.sandbox
         )
@@ -380,23 +387,50 @@ class ClusterExecutor:
                     thing.close()
         self.client = self.local = None
         self.futures.clear()
+        self.waiting.clear()
 
     # ------------------------------------------------------------- tasks
     def submit(self, key: Key, task: dict[str, Any]) -> None:
+        """Queue a task here; it goes to the scheduler when a worker thread is free (see :meth:`completed`)."""
         payload = {k: v for k, v in task.items() if k not in LOCAL_ONLY}
-        payload["submitted_at"] = time.time()
-        token = hashlib.sha256(repr((key, payload["submitted_at"])).encode()).hexdigest()[:12]
-        future = self.client.submit(run_submission, payload, key=f"grade-{key[0]}-{key[1]}-{token}", pure=False)
-        self.futures[future] = key
+        payload["submitted_at"] = time.time()  # the queue phase starts now, not when a worker is free
+        self.waiting.append((key, payload))
 
     def completed(self) -> Iterator[tuple[Key, dict[str, Any], str | None]]:
+        """Outcomes as they finish; never more tasks on the cluster than it has worker threads.
+
+        Dask counts a worker's death against every task assigned to it, running or waiting. Handing out
+        only as many tasks as there are threads keeps that count on the submission that was running, so
+        ``allowed-failures`` bounds the retries of *that* submission and spares the innocent ones.
+        """
         from distributed import as_completed
 
-        if not self.futures:
-            return
-        for future in as_completed(list(self.futures), loop=self.client.loop):  # type: ignore[no-untyped-call]
+        running = as_completed(loop=self.client.loop)  # type: ignore[no-untyped-call]
+        self._top_up(running)
+        while self.futures:
+            try:
+                future = next(running)
+            except StopIteration:
+                break
             key = self.futures.pop(future)
-            yield self._outcome(key, future)
+            result = self._outcome(key, future)
+            self._top_up(running)
+            yield result
+
+    def _top_up(self, running: Any) -> None:
+        try:
+            capacity = max(1, sum(self.client.nthreads().values()))
+            while self.waiting and len(self.futures) < capacity:
+                key, payload = self.waiting.pop(0)
+                token = hashlib.sha256(repr((key, payload["submitted_at"])).encode()).hexdigest()[:12]
+                # the dashboard (and `client.processing()`) shows which submission runs where
+                future = self.client.submit(run_submission, payload, key=task_key(key, token), pure=False)
+                self.futures[future] = key
+                running.add(future)
+        except Exception as exc:
+            if self.client is None or self.client.status not in ("running", "connecting"):
+                raise AutograderError(self._lost(exc)) from None
+            raise
 
     def _outcome(self, key: Key, future: Any) -> tuple[Key, dict[str, Any], str | None]:
         from distributed import KilledWorker
@@ -409,17 +443,29 @@ class ClusterExecutor:
             return key, {}, str(exc)
         except Exception as exc:  # noqa: BLE001 - a lost scheduler, or one submission's own failure
             if self.client is None or self.client.status not in ("running", "connecting"):
-                raise AutograderError(self._lost(exc)) from None
+                raise AutograderError(self._lost(exc, 1)) from None
             if future.status == "cancelled":
-                raise AutograderError(self._lost(exc)) from None
+                raise AutograderError(self._lost(exc, 1)) from None
             return key, {}, f"the cluster could not run this submission: {type(exc).__name__}: {exc}"
 
-    def _lost(self, exc: BaseException) -> str:
+    def _lost(self, exc: BaseException, also: int = 0) -> str:
+        left = len(self.futures) + len(self.waiting) + also
         return (
-            f"lost the connection to the Dask scheduler at {self.address} ({type(exc).__name__}); "
-            f"{len(self.futures) + 1} submissions were not graded. Everything scored so far is in the gradebook "
-            "and the journal: run the same grade command again (with a scheduler) to go on where it stopped."
+            f"lost the connection to the Dask scheduler at {self.address} ({type(exc).__name__}); {left} "
+            "submissions were not graded. Everything scored so far is in the gradebook and the journal: run the "
+            "same grade command again (with a scheduler) to go on where it stopped."
         )
+
+
+def task_key(key: Key, token: str) -> str:
+    """The Dask key of a submission's task, ``grade-week03-alice-<token>``: the dashboard names the student."""
+    return f"grade-{key[0]}-{key[1]}-{token}"
+
+
+def student_of(dask_key: str) -> str | None:
+    """The student of a task key made by :func:`task_key` (None for any other key)."""
+    m = re.fullmatch(r"grade-week\d\d-(?P<student>.+)-[0-9a-f]{12}", dask_key)
+    return m["student"] if m else None
 
 
 def _scheduler_allowed_failures(dask_scheduler: Any) -> int:
@@ -446,3 +492,91 @@ def _as_worker_plugin(plugin: GradingPlugin) -> Any:
             plugin.teardown(worker)
 
     return _Plugin()
+
+
+# ----------------------------------------------------------------------------- a real cluster on one machine
+@dataclass
+class DaskProcesses:
+    """A running ``dask scheduler`` and its ``dask worker`` processes (see :func:`dask_processes`)."""
+
+    address: str
+    scheduler: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]]
+    folder: Path
+    env: dict[str, str]
+
+    def add_worker(self, *extra: str, env: dict[str, str] | None = None, name: str | None = None) -> None:
+        """Start one more ``dask worker`` (``extra``: its flags, e.g. ``--nthreads 2``; ``env``: added variables)."""
+        name = name or f"w{len(self.workers)}"
+        argv = [sys.executable, "-m", "dask", "worker", self.address, "--host", "127.0.0.1", "--no-dashboard"]
+        argv += ["--name", name, "--death-timeout", "60", "--memory-limit", "0"]
+        argv += list(extra) if "--nthreads" in extra else ["--nthreads", "1", *extra]
+        self.workers.append(_spawn(argv, {**self.env, **(env or {})}, self.folder / f"{name}.log"))
+
+    def kill_scheduler(self) -> None:
+        """SIGKILL the scheduler (a lost connection, as when its machine goes down)."""
+        _kill_group(self.scheduler)
+
+
+def _die_with_us() -> None:  # pragma: no cover - runs in the child between fork and exec
+    import ctypes
+    import signal as sig
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, sig.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+def _spawn(argv: list[str], env: dict[str, str], logfile: Path) -> subprocess.Popen[bytes]:
+    with logfile.open("ab") as out:
+        return subprocess.Popen(
+            argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_us
+        )
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    import signal as sig
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def dask_processes(
+    workers: int = 2, *, scheduler_env: dict[str, str] | None = None, timeout: float = 60
+) -> Iterator[DaskProcesses]:
+    """A real ``dask scheduler`` and ``workers`` × ``dask worker --nthreads 1`` on 127.0.0.1, ports from the OS.
+
+    What the lab-machine recipe of ``docs/distributed-grading.md`` starts, on one machine: for tests and the
+    benchmark. Each process is its own session (killed as a group) and dies with this one (``PR_SET_PDEATHSIG``);
+    all of them are killed on exit, however the block ends. ``scheduler_env`` adds variables to the scheduler
+    (``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1``, say).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="autograder-dask-"))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    sched_file = folder / "scheduler.json"
+    argv = [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
+    argv += ["--scheduler-file", str(sched_file)]
+    scheduler = _spawn(argv, {**env, **(scheduler_env or {})}, folder / "scheduler.log")
+    procs = DaskProcesses("", scheduler, [], folder, env)
+    try:
+        deadline = time.monotonic() + timeout
+        while not sched_file.is_file() or not sched_file.read_text(encoding="utf-8").strip():
+            if scheduler.poll() is not None or time.monotonic() > deadline:
+                log_text = (folder / "scheduler.log").read_text(encoding="utf-8", errors="replace")
+                raise AutograderError(f"dask scheduler did not start:\n{log_text[-2000:]}")
+            time.sleep(0.1)
+        procs.address = str(json.loads(sched_file.read_text(encoding="utf-8"))["address"])
+        for _ in range(workers):
+            procs.add_worker()
+        if workers:
+            from distributed import Client
+
+            with Client(procs.address, timeout=timeout, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+                client.wait_for_workers(workers, timeout=timeout)
+        yield procs
+    finally:
+        for proc in [*procs.workers, procs.scheduler]:
+            _kill_group(proc)
+        shutil.rmtree(folder, ignore_errors=True)
