@@ -122,7 +122,8 @@ def cluster() -> Iterator[DaskProcesses]:
 # ------------------------------------------------------------------ the red team on the cluster
 @pytest.fixture(scope="module")
 def redteam_on_cluster(cluster: DaskProcesses, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
-    course = _course(tmp_path_factory.mktemp("cluster-redteam") / "course")
+    # a longer cell timeout than test_redteam.py's 3 s: a shared machine's load must not time out honest cells
+    course = _course(tmp_path_factory.mktemp("cluster-redteam") / "course", timeout=10)
     cases = [c for c in C.CASES if c.name in SUBSET]
     for case in cases:
         _submit(course, case.name, case)
@@ -164,11 +165,6 @@ def test_the_instructors_course_folder_is_untouched(redteam_on_cluster: SimpleNa
 
 
 # ------------------------------------------------------------------ a worker killed mid-batch
-def _executing(dask_worker: Any) -> tuple[int, list[str]]:
-    """Run on each worker: its pid and the keys it is running right now."""
-    return os.getpid(), [str(ts.key) for ts in dask_worker.state.executing]
-
-
 class Killer(threading.Thread):
     """Kills the worker process that runs a given submission — ``times[student]`` times, once it has run 1 s."""
 
@@ -176,9 +172,22 @@ class Killer(threading.Thread):
         super().__init__(daemon=True)
         self.address, self.times = address, dict(times)
         self.killed: list[str] = []
+        self.error: BaseException | None = None
         self.stop = threading.Event()
 
     def run(self) -> None:
+        try:
+            self._kill_loop()
+        except BaseException as exc:  # reported by the test, not lost in a thread
+            self.error = exc
+
+    def _kill_loop(self) -> None:
+        def _executing(dask_worker: Any) -> tuple[int, list[str]]:
+            """Run on each worker (a local function: pickled by value): its pid and the keys it runs now."""
+            import os
+
+            return os.getpid(), [str(ts.key) for ts in dask_worker.state.executing]
+
         seen: dict[tuple[int, str], float] = {}
         with Client(self.address, timeout=10, set_as_default=False) as client:
             while not self.stop.is_set() and any(self.times.values()):
@@ -210,6 +219,7 @@ def faulty_batch(cluster: DaskProcesses, tmp_path_factory: pytest.TempPathFactor
     finally:
         killer.stop.set()
         killer.join(timeout=30)
+    assert killer.error is None, f"the killer thread failed: {killer.error!r}"
     return SimpleNamespace(course=course, results={r.student: r for r in results}, killed=killer.killed)
 
 
