@@ -20,10 +20,12 @@ versions of the course's pinned packages, the same autograder and labkit code, o
 (the worker kills what a submission leaves behind, which only works one submission at a time), and a sandbox
 that hides files. A worker that fails is named with what differs, and grading does not start.
 
-Faults. A worker killed while it runs a submission: the scheduler gives the task to another worker; after
-``distributed.scheduler.allowed-failures`` + 1 deaths (3 with ``local:N``; a ``dask scheduler``'s own
-setting, default 3, else) Dask gives up
-with ``KilledWorker`` and the submission is graded 0 with that reason — the batch goes on. A lost scheduler
+Faults. A worker killed while it holds a submission: the grader hands the task to another worker. It counts the
+deaths itself — each worker logs an event on the scheduler when it *starts* a submission, and the grader sets
+the scheduler's ``allowed-failures`` to 0 so every death comes back at once as ``KilledWorker`` — so a death is
+held against the submission that was running, never against those merely waiting on that worker. After
+:data:`.pool.MAX_ATTEMPTS` runs that each ended with a dead worker the submission is graded 0 with that reason,
+and the batch goes on. A lost scheduler
 connection: every submission scored so far is in the gradebook and the journal (one fsynced line each, written
 after its score), the executor stops with a clear error, and running the same command again resumes.
 """
@@ -33,11 +35,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib
 import importlib.metadata
 import importlib.util
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -55,13 +59,13 @@ from ..errors import AutograderError, log
 from ..limits import EngineOptions
 from . import reaper
 from .admission import ENGINE_VERSION
-from .pool import Key, crash_reason
+from .pool import MAX_ATTEMPTS, Key, crash_reason
 from .worker import execute_submission, matplotlib_cache
 
 #: task keys that name paths or objects of the grader's machine; the worker supplies its own
 LOCAL_ONLY = ("sandbox", "mpl_cache", "guard_file", "tmp_base")
-#: ``local:N``: worker deaths one submission may cause and still be retried (``dask scheduler``: its config)
-LOCAL_ALLOWED_FAILURES = 2
+#: the event a worker logs on the scheduler when it starts a submission: how the grader counts real attempts
+STARTED_TOPIC = "autograder-started"
 #: how many grading slots (uids, lock files) one machine offers worker processes
 MAX_SLOTS = 64
 #: packages compared when no requirements.txt sits next to the autograder package
@@ -96,8 +100,7 @@ def code_fingerprint() -> str:
     """sha256 of the autograder and labkit sources: the grading code (guard, sandbox, worker) must be identical."""
     digest = hashlib.sha256()
     for package in ("autograder", "labkit"):
-        spec = importlib.util.find_spec(package)
-        for folder in (spec.submodule_search_locations or []) if spec else []:
+        for folder in importlib.import_module(package).__path__:  # the code this process runs, not a search
             for path in sorted(Path(folder).rglob("*.py")):
                 digest.update(path.relative_to(folder).as_posix().encode())
                 digest.update(path.read_bytes())
@@ -269,6 +272,7 @@ def run_submission(task: dict[str, Any]) -> dict[str, Any]:
         "mpl_cache": str(state.mpl_cache),
         "guard_file": guard.__file__,
     }
+    worker.log_event(STARTED_TOPIC, {"assignment": task["assignment"], "student": task["student"]})
     out = execute_submission({**task, **local})
     out["worker"] = str(worker.address)
     return out
@@ -285,10 +289,9 @@ class ClusterExecutor:
         self.timeout = options.cluster_timeout
         self.client: Any = None
         self.local: Any = None
-        self.futures: dict[Any, Key] = {}
+        self.futures: dict[Any, tuple[Key, dict[str, Any]]] = {}
         self.waiting: list[tuple[Key, dict[str, Any]]] = []
-        #: local:N: a submission is given up after this many + 1 worker deaths (a scheduler of our own)
-        self.allowed_failures = LOCAL_ALLOWED_FAILURES
+        self.deaths: dict[Key, int] = {}
 
     # ------------------------------------------------------------- life cycle
     def __enter__(self) -> ClusterExecutor:
@@ -311,7 +314,7 @@ class ClusterExecutor:
 
         match = ADDRESS.match(self.address)
         if match and match["n"]:
-            with dask.config.set({"distributed.scheduler.allowed-failures": self.allowed_failures}):
+            with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
                 self.local = LocalCluster(  # type: ignore[no-untyped-call]
                     n_workers=int(match["n"]),
                     threads_per_worker=1,
@@ -338,8 +341,9 @@ class ClusterExecutor:
                 f"the Dask scheduler at {self.address} has no worker after {self.timeout} s; start some with "
                 f"`dask worker {self.address} --nthreads 1`"
             ) from None
-        with contextlib.suppress(Exception):  # a scheduler that cannot say: keep the default
-            self.allowed_failures = int(self.client.run_on_scheduler(_scheduler_allowed_failures))
+        # Every worker death is reported to us at once (KilledWorker), and we count it only against the
+        # submission that was running; Dask's own count also blames the tasks that merely waited there.
+        self.client.run_on_scheduler(_report_every_death)
         self._announce_dashboard()
 
     def _announce_dashboard(self) -> None:
@@ -372,12 +376,12 @@ class ClusterExecutor:
         hosts = sorted({str(r.get("host")) for r in reports.values()})
         log.info(
             "grade: Dask cluster %s: %d workers on %d machines (%s), environment checked; a submission is given "
-            "up after %d worker deaths",
+            "up after %d worker deaths while it ran",
             self.address,
             len(reports),
             len(hosts),
             ", ".join(hosts),
-            self.allowed_failures + 1,
+            MAX_ATTEMPTS,
         )
 
     def _close(self) -> None:
@@ -412,33 +416,48 @@ class ClusterExecutor:
                 future = next(running)
             except StopIteration:
                 break
-            key = self.futures.pop(future)
-            result = self._outcome(key, future)
+            key, payload = self.futures.pop(future)
+            result = self._outcome(key, payload, future)
             self._top_up(running)
-            yield result
+            if result is not None:
+                yield result
 
     def _top_up(self, running: Any) -> None:
         try:
             capacity = max(1, sum(self.client.nthreads().values()))
             while self.waiting and len(self.futures) < capacity:
                 key, payload = self.waiting.pop(0)
-                token = hashlib.sha256(repr((key, payload["submitted_at"])).encode()).hexdigest()[:12]
+                token = secrets.token_hex(6)  # a new key per attempt: a retried key would return the old failure
                 # the dashboard (and `client.processing()`) shows which submission runs where
                 future = self.client.submit(run_submission, payload, key=task_key(key, token), pure=False)
-                self.futures[future] = key
+                self.futures[future] = (key, payload)
                 running.add(future)
         except Exception as exc:
             if self.client is None or self.client.status not in ("running", "connecting"):
                 raise AutograderError(self._lost(exc)) from None
             raise
 
-    def _outcome(self, key: Key, future: Any) -> tuple[Key, dict[str, Any], str | None]:
+    def _outcome(self, key: Key, payload: dict[str, Any], future: Any) -> tuple[Key, dict[str, Any], str | None] | None:
+        """The submission's outcome, its failure, or None when it was handed out again after a worker died."""
         from distributed import KilledWorker
 
         try:
             return key, future.result(), None
         except KilledWorker:
-            return key, {}, crash_reason(self.allowed_failures + 1)
+            self.deaths[key] = self.deaths.get(key, 0) + 1
+            ran = self._runs_started(key)
+            # bounded twice: deaths while it ran, and every death (a worker that dies before it can say it started)
+            if ran >= MAX_ATTEMPTS or self.deaths[key] >= 3 * MAX_ATTEMPTS:
+                return key, {}, crash_reason(max(ran, 1))
+            log.warning(
+                "grade: a worker died while it held %s %s (run %d of at most %d): handed to another worker",
+                key[0],
+                key[1],
+                ran,
+                MAX_ATTEMPTS,
+            )
+            self.waiting.insert(0, (key, payload))
+            return None
         except WorkerRefused as exc:
             return key, {}, str(exc)
         except Exception as exc:  # noqa: BLE001 - a lost scheduler, or one submission's own failure
@@ -447,6 +466,11 @@ class ClusterExecutor:
             if future.status == "cancelled":
                 raise AutograderError(self._lost(exc, 1)) from None
             return key, {}, f"the cluster could not run this submission: {type(exc).__name__}: {exc}"
+
+    def _runs_started(self, key: Key) -> int:
+        """How many times a worker started this submission (the events workers log on the scheduler)."""
+        events = self.client.get_events(STARTED_TOPIC)
+        return sum(1 for _, msg in events if (msg.get("assignment"), msg.get("student")) == key)
 
     def _lost(self, exc: BaseException, also: int = 0) -> str:
         left = len(self.futures) + len(self.waiting) + also
@@ -468,9 +492,9 @@ def student_of(dask_key: str) -> str | None:
     return m["student"] if m else None
 
 
-def _scheduler_allowed_failures(dask_scheduler: Any) -> int:
-    """Run on the scheduler: how many worker deaths one task may cause before Dask gives up on it."""
-    return int(dask_scheduler.allowed_failures)
+def _report_every_death(dask_scheduler: Any) -> None:
+    """Run on the scheduler: a task on a worker that dies fails at once (``KilledWorker``); the grader retries."""
+    dask_scheduler.allowed_failures = 0
 
 
 def _has_bokeh() -> bool:
@@ -509,6 +533,7 @@ class DaskProcesses:
         """Start one more ``dask worker`` (``extra``: its flags, e.g. ``--nthreads 2``; ``env``: added variables)."""
         name = name or f"w{len(self.workers)}"
         argv = [sys.executable, "-m", "dask", "worker", self.address, "--host", "127.0.0.1", "--no-dashboard"]
+        argv += ["--dashboard-address", "127.0.0.1:0"]  # even without a dashboard its HTTP server binds a port
         argv += ["--name", name, "--death-timeout", "60", "--memory-limit", "0"]
         argv += list(extra) if "--nthreads" in extra else ["--nthreads", "1", *extra]
         self.workers.append(_spawn(argv, {**self.env, **(env or {})}, self.folder / f"{name}.log"))
@@ -550,13 +575,14 @@ def dask_processes(
 
     What the lab-machine recipe of ``docs/distributed-grading.md`` starts, on one machine: for tests and the
     benchmark. Each process is its own session (killed as a group) and dies with this one (``PR_SET_PDEATHSIG``);
-    all of them are killed on exit, however the block ends. ``scheduler_env`` adds variables to the scheduler
-    (``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1``, say).
+    all of them are killed on exit, however the block ends. ``scheduler_env`` adds variables to the scheduler's
+    environment (``DASK_DISTRIBUTED__SCHEDULER__...`` settings, say).
     """
     folder = Path(tempfile.mkdtemp(prefix="autograder-dask-"))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     sched_file = folder / "scheduler.json"
     argv = [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
+    argv += ["--dashboard-address", "127.0.0.1:0"]  # its HTTP server binds a port even without bokeh: not 8787
     argv += ["--scheduler-file", str(sched_file)]
     scheduler = _spawn(argv, {**env, **(scheduler_env or {})}, folder / "scheduler.log")
     procs = DaskProcesses("", scheduler, [], folder, env)

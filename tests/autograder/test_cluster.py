@@ -68,8 +68,6 @@ SUBSET = (
     "kernel_suicide",
     "edited_tests",
 )
-#: a scheduler that gives a submission up after its second dead worker (the default, 3, makes the test slow)
-SCHEDULER_ENV = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
 SLOW = "import time\ntime.sleep(5)\n\ndef double(x):\n    return 2 * x"
 
 pytestmark = pytest.mark.slow
@@ -115,7 +113,7 @@ def _journal_lines(course: Course) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[DaskProcesses]:
     _bwrap_or_skip()
-    with dask_processes(2, scheduler_env=SCHEDULER_ENV) as procs:
+    with dask_processes(2) as procs:
         yield procs
 
 
@@ -178,7 +176,7 @@ class Killer(threading.Thread):
     def run(self) -> None:
         try:
             self._kill_loop()
-        except BaseException as exc:  # reported by the test, not lost in a thread
+        except BaseException as exc:  # noqa: BLE001 - reported by the test, not lost in a thread
             self.error = exc
 
     def _kill_loop(self) -> None:
