@@ -29,6 +29,7 @@ variable                        what                                            
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -54,6 +55,20 @@ JOBS_ENV = "AUTOGRADER_JOBS"
 REGRADE_ENV = "AUTOGRADER_REGRADE"
 TMP_ENV = "AUTOGRADER_TMP"
 CLUSTER_ENV = "AUTOGRADER_CLUSTER"
+
+
+#: ``--cluster``: a Dask scheduler address, or ``local:N`` for N worker processes on this machine
+CLUSTER_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://\S+|local:(?P<n>[1-9][0-9]*))$")
+
+
+def check_address(address: str) -> str:
+    """``tcp://HOST:PORT`` (also tls, ws, wss, ucx) or ``local:N``; a clear error for anything else."""
+    if not CLUSTER_ADDRESS.match(address.strip()):
+        raise AutograderError(
+            f"--cluster {address!r} is not a Dask scheduler address: use tcp://HOST:8786 (the address "
+            "`dask scheduler` prints) or local:N for N worker processes on this machine"
+        )
+    return address.strip()
 
 
 def env_int(name: str, default: int, environ: Mapping[str, str] | None = None) -> int:
@@ -173,8 +188,8 @@ class EngineOptions:
             opts.base_uid = env_int(UID_ENV, DEFAULT_BASE_UID, env)
         if opts.tmp_dir is None:
             opts.tmp_dir = env.get(TMP_ENV) or None
-        if opts.cluster is None:
-            opts.cluster = env.get(CLUSTER_ENV) or None
+        cluster = opts.cluster or env.get(CLUSTER_ENV)
+        opts.cluster = check_address(cluster) if cluster else None  # a bad address stops before any grading
         opts.environ = env
         if opts.engine not in ENGINES:
             raise AutograderError(f"unknown engine {opts.engine!r}; choose one of {', '.join(ENGINES)}")

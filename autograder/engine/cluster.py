@@ -56,7 +56,8 @@ from typing import IO, Any
 from .. import guard
 from .. import sandbox as sbx
 from ..errors import AutograderError, log
-from ..limits import EngineOptions
+from ..limits import CLUSTER_ADDRESS as ADDRESS
+from ..limits import EngineOptions, check_address
 from . import reaper
 from .admission import ENGINE_VERSION
 from .pool import MAX_ATTEMPTS, Key, crash_reason
@@ -70,17 +71,6 @@ STARTED_TOPIC = "autograder-started"
 MAX_SLOTS = 64
 #: packages compared when no requirements.txt sits next to the autograder package
 CORE_PACKAGES = ("nbgrader", "nbclient", "nbformat", "ipykernel", "jupyter_client", "pandas", "numpy", "matplotlib")
-ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://\S+|local:(?P<n>[1-9][0-9]*))$")
-
-
-def check_address(address: str) -> str:
-    """``tcp://HOST:PORT`` (also tls, ws, wss, ucx) or ``local:N``; a clear error for anything else."""
-    if not ADDRESS.match(address.strip()):
-        raise AutograderError(
-            f"--cluster {address!r} is not a Dask scheduler address: use tcp://HOST:8786 (the address "
-            "`dask scheduler` prints) or local:N for N worker processes on this machine"
-        )
-    return address.strip()
 
 
 # ----------------------------------------------------------------------------- the environment check

@@ -69,6 +69,8 @@ SUBSET = (
     "edited_tests",
 )
 SLOW = "import time\ntime.sleep(5)\n\ndef double(x):\n    return 2 * x"
+#: long enough for the killer to see it run on a loaded machine
+SLOWER = SLOW.replace("sleep(5)", "sleep(10)")
 
 pytestmark = pytest.mark.slow
 
@@ -186,16 +188,24 @@ class Killer(threading.Thread):
 
             return os.getpid(), [str(ts.key) for ts in dask_worker.state.executing]
 
-        seen: dict[tuple[int, str], float] = {}
+        seen: dict[tuple[str, str], float] = {}
         with Client(self.address, timeout=10, set_as_default=False) as client:
             while not self.stop.is_set() and any(self.times.values()):
-                for pid, keys in client.run(_executing).values():
+                # the scheduler says where each task is (cheap, never blocked by a starting worker) ...
+                for worker, keys in client.processing().items():
                     for dask_key in keys:
-                        student = student_of(dask_key) or ""
+                        student = student_of(str(dask_key)) or ""
                         if self.times.get(student, 0) <= 0:
                             continue
-                        first = seen.setdefault((pid, dask_key), time.monotonic())
-                        if time.monotonic() - first > 1.0:
+                        first = seen.setdefault((worker, str(dask_key)), time.monotonic())
+                        if time.monotonic() - first < 1.0:
+                            continue
+                        # ... and that worker, asked alone, confirms it is running it and gives its pid
+                        try:
+                            pid, running = client.run(_executing, workers=[worker])[worker]
+                        except Exception:  # noqa: BLE001 - that worker just went away: look again
+                            continue
+                        if str(dask_key) in running:
                             os.kill(pid, signal.SIGKILL)  # the worker process; its nanny starts a new one
                             self.times[student] -= 1
                             self.killed.append(student)
@@ -209,7 +219,7 @@ def faulty_batch(cluster: DaskProcesses, tmp_path_factory: pytest.TempPathFactor
     honest = next(c for c in C.CASES if c.name == "honest")
     students = ["a_honest", "b_honest", "slow", "doomed", "z_honest"]
     for student in students:
-        _submit(course, student, honest, double=SLOW if student in ("slow", "doomed") else None)
+        _submit(course, student, honest, double=SLOWER if student in ("slow", "doomed") else None)
     killer = Killer(cluster.address, {"slow": 1, "doomed": 2})
     killer.start()
     try:
@@ -326,3 +336,22 @@ def test_lost_scheduler_keeps_the_journal_consistent_and_grade_resumes(cluster: 
     assert all(r.error is None and r.score == 5.0 for r in results), [r.error for r in results]
     assert {r.student for r in results if r.resumed} == {line["student"] for line in first}
     assert sorted(line["student"] for line in _journal_lines(course)) == students  # each graded exactly once
+
+
+# ------------------------------------------------------------------ the command line and the progress bar
+def test_grade_refuses_a_bad_cluster_address_before_grading(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from autograder.cli import main
+
+    course = _course(tmp_path / "course")
+    _submit(course, "honest", next(c for c in C.CASES if c.name == "honest"))
+    code = main(["grade", WEEK, "--course-dir", str(course.root), "--cluster", "grading-head:8786"])
+    assert code == 2
+    assert "is not a Dask scheduler address: use tcp://HOST:8786" in capsys.readouterr().err
+    assert _journal_lines(course) == [] and not (course.root / "autograded").exists()
+
+
+def test_progress_bar_shows_the_mean_time_of_each_phase() -> None:
+    from autograder.engine.pool import phase_summary
+
+    sums = {"execute": 16.0, "score": 1.0, "queue": 0.6}
+    assert phase_summary(sums, 2) == "queue 0.3 s · execute 8.0 s · score 0.5 s"
