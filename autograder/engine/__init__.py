@@ -10,10 +10,11 @@ reference). Per submission:
    add_missing_cells, CheckCellMetadata): student, submission and timestamp go into the gradebook, locked
    cells and points are restored from it, and every difference from the release is reported
    (:func:`locked_cell_changes`);
-3. **execute** (a worker process, one per core): a fresh kernel in the sandbox (:mod:`autograder.sandbox`),
-   run by nbgrader's ``Execute`` preprocessor, with the integrity guard (:mod:`autograder.integrity`) before
-   every locked or graded cell, the kept output capped, a per-cell timeout (interrupt, then kill) and a total
-   wall-clock cap; a dead or killed kernel scores 0 for the cells it could not run, with the reason;
+3. **execute** (a worker process, one per core, or a Dask worker on another machine with ``--cluster``): a
+   fresh kernel in the sandbox (:mod:`autograder.sandbox`), run by nbgrader's ``Execute`` preprocessor, with
+   the integrity guard (:mod:`autograder.integrity`) before every locked or graded cell, the kept output
+   capped, a per-cell timeout (interrupt, then kill) and a total wall-clock cap; a dead or killed kernel
+   scores 0 for the cells it could not run, with the reason;
 4. **score** (parent, the single gradebook writer): nbgrader's autograde preprocessors minus ``Execute``
    (IgnorePattern, ClearMetadata, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata) on the
    executed notebook; then one line in the journal ``<course>/.autograder/journal/weekNN.jsonl``.
@@ -27,7 +28,9 @@ Where each piece runs::
     engine/admission.py  grader   is the submission gradable? what changed? (reads files only)
     engine/phases.py     grader   nbgrader's Autograde, split into sanitize and score
     engine/journal.py    grader   resumable journal; the gradebook kept in memory while kernels run
-    engine/grader.py     grader   the batch: pool of workers, single gradebook writer
+    engine/grader.py     grader   the batch: prepare, hand to an executor, score; single gradebook writer
+    engine/pool.py       grader   executor: a pool of worker processes on this machine (the default)
+    engine/cluster.py    both     executor: a Dask cluster (``--cluster``); the worker plugin and task
     engine/worker.py     worker   one submission in a fresh sandboxed kernel (plain data in and out)
     engine/reaper.py     worker   die with the grader; no orphan, no daemon
     engine/reference.py  grader   plain ``nbgrader autograde``, serial per student: the reference
