@@ -282,12 +282,16 @@ class ClusterExecutor:
         self.futures: dict[Any, tuple[Key, dict[str, Any]]] = {}
         self.waiting: list[tuple[Key, dict[str, Any]]] = []
         self.deaths: dict[Key, int] = {}
+        self.running: Any = None  #: distributed.as_completed of the tasks on the cluster
 
     # ------------------------------------------------------------- life cycle
     def __enter__(self) -> ClusterExecutor:
+        from distributed import as_completed
+
         try:
             self._connect()
             self._check_workers()
+            self.running = as_completed(loop=self.client.loop)  # type: ignore[no-untyped-call]
         except BaseException:
             self._close()
             raise
@@ -385,10 +389,11 @@ class ClusterExecutor:
 
     # ------------------------------------------------------------- tasks
     def submit(self, key: Key, task: dict[str, Any]) -> None:
-        """Queue a task here; it goes to the scheduler when a worker thread is free (see :meth:`completed`)."""
+        """Queue a task here; it goes to the scheduler as soon as a worker thread is free (see :meth:`completed`)."""
         payload = {k: v for k, v in task.items() if k not in LOCAL_ONLY}
         payload["submitted_at"] = time.time()  # the queue phase starts now, not when a worker is free
         self.waiting.append((key, payload))
+        self._top_up(self.running)  # the workers start while the grader prepares the next submissions
 
     def completed(self) -> Iterator[tuple[Key, dict[str, Any], str | None]]:
         """Outcomes as they finish; never more tasks on the cluster than it has worker threads.
@@ -397,9 +402,7 @@ class ClusterExecutor:
         only as many tasks as there are threads keeps that count on the submission that was running, so
         ``allowed-failures`` bounds the retries of *that* submission and spares the innocent ones.
         """
-        from distributed import as_completed
-
-        running = as_completed(loop=self.client.loop)  # type: ignore[no-untyped-call]
+        running = self.running
         self._top_up(running)
         while self.futures:
             try:

@@ -60,12 +60,16 @@ def phase_summary(sums: dict[str, float], count: int) -> str:
 
 
 class LocalPool:
-    """One spawned worker process per slot on this machine; a crashed pool is replaced, its tasks run again."""
+    """One spawned worker process per slot on this machine; a crashed pool is replaced, its tasks run again.
+
+    A task starts as soon as it is submitted, so the workers execute while the grader prepares the next ones.
+    """
 
     def __init__(self, jobs: int, sandbox: sbx.Sandbox) -> None:
         self.jobs = jobs
         self.sandbox = sandbox
-        self.waiting: list[tuple[Key, dict[str, Any]]] = []
+        self.pool: cf.ProcessPoolExecutor | None = None
+        self.futures: dict[cf.Future[Any], tuple[Key, dict[str, Any]]] = {}
         self.attempts: dict[Key, int] = {}
 
     def __enter__(self) -> LocalPool:
@@ -74,32 +78,41 @@ class LocalPool:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.waiting.clear()
+        self._stop(kill=exc_type is not None)
+
+    def _start(self) -> cf.ProcessPoolExecutor:
+        ctx = multiprocessing.get_context("spawn")
+        slots = ctx.Queue()
+        for i in range(self.jobs):
+            slots.put(i)
+        return cf.ProcessPoolExecutor(
+            max_workers=self.jobs, mp_context=ctx, initializer=init_worker, initargs=(slots, os.getpid())
+        )
+
+    def _stop(self, *, kill: bool) -> None:
+        if self.pool is None:
+            return
+        if kill:
+            _terminate_workers(self.pool)
+        self.pool.shutdown(wait=not kill, cancel_futures=True)
+        if kill:
+            for i in range(self.jobs):
+                self.sandbox.sweep(i)
+        self.pool = None
 
     def submit(self, key: Key, task: dict[str, Any]) -> None:
-        self.waiting.append((key, task))
+        if self.pool is None:
+            self.pool = self._start()
+        task["submitted_at"] = time.time()
+        self.futures[self.pool.submit(execute_submission, task)] = (key, task)
 
     def completed(self) -> Iterator[tuple[Key, dict[str, Any], str | None]]:
-        ctx = multiprocessing.get_context("spawn")
-        while self.waiting:
-            batch, self.waiting = self.waiting, []
-            slots = ctx.Queue()
-            for i in range(self.jobs):
-                slots.put(i)
-            pool = cf.ProcessPoolExecutor(
-                max_workers=min(self.jobs, len(batch)),
-                mp_context=ctx,
-                initializer=init_worker,
-                initargs=(slots, os.getpid()),
-            )
-            futures: dict[cf.Future[Any], tuple[Key, dict[str, Any]]] = {}
+        while self.futures:
+            again: list[tuple[Key, dict[str, Any]]] = []
             broken = False
             try:
-                for key, task in batch:
-                    task["submitted_at"] = time.time()
-                    futures[pool.submit(execute_submission, task)] = (key, task)
-                for fut in cf.as_completed(futures):
-                    key, task = futures[fut]
+                for fut in cf.as_completed(list(self.futures)):
+                    key, task = self.futures.pop(fut)
                     try:
                         outcome = fut.result()
                     except cf.process.BrokenProcessPool:
@@ -108,21 +121,18 @@ class LocalPool:
                         if self.attempts[key] >= MAX_ATTEMPTS:
                             yield key, {}, crash_reason(self.attempts[key])
                         else:
-                            self.waiting.append((key, task))
+                            again.append((key, task))
                         continue
                     yield key, outcome, None
             except BaseException:
-                broken = True
+                self._stop(kill=True)
                 raise
-            finally:
-                if broken:
-                    _terminate_workers(pool)
-                pool.shutdown(wait=not broken, cancel_futures=True)
-                if broken:
-                    for i in range(self.jobs):
-                        self.sandbox.sweep(i)
-            if self.waiting:
-                log.warning("grade: a worker crashed; grading %d submissions again in a fresh pool", len(self.waiting))
+            if broken:
+                self._stop(kill=True)
+            if again:
+                log.warning("grade: a worker crashed; grading %d submissions again in a fresh pool", len(again))
+                for key, task in again:
+                    self.submit(key, task)
 
 
 def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
