@@ -355,3 +355,50 @@ def test_progress_bar_shows_the_mean_time_of_each_phase() -> None:
 
     sums = {"execute": 16.0, "score": 1.0, "queue": 0.6}
     assert phase_summary(sums, 2) == "queue 0.3 s · execute 8.0 s · score 0.5 s"
+
+
+# ------------------------------------------------------------------ the same fault in the local pool
+def _pool_worker_running_a_kernel() -> int | None:
+    """The pid of this process's pool worker that has a kernel below it (None while there is none)."""
+    from autograder.engine.reaper import descendants
+
+    for pid in descendants():
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"multiprocessing" in cmd and any(
+            b"ipykernel_launcher" in Path(f"/proc/{kid}/cmdline").read_bytes()
+            for kid in descendants(pid)
+            if Path(f"/proc/{kid}/cmdline").exists()
+        ):
+            return pid
+    return None
+
+
+def test_local_pool_worker_killed_mid_submission_is_retried_in_a_fresh_pool(tmp_path: Path) -> None:
+    _bwrap_or_skip()
+    course = _course(tmp_path / "course", timeout=30)
+    honest = next(c for c in C.CASES if c.name == "honest")
+    for student in ("first", "second"):
+        _submit(course, student, honest, double=SLOWER)
+    killed: list[int] = []
+
+    def kill_once() -> None:
+        deadline = time.monotonic() + 120
+        while not killed and time.monotonic() < deadline:
+            pid = _pool_worker_running_a_kernel()
+            if pid is not None:
+                time.sleep(1.0)
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_once, daemon=True)
+    killer.start()
+    options = EngineOptions(jobs=1, nproc=C.NPROC, progress=False, sandbox="bwrap")
+    results = grade_parallel(course, [(WEEK, s) for s in ("first", "second")], options)
+    killer.join(timeout=30)
+    assert len(killed) == 1
+    assert [(r.student, r.error, r.score) for r in results] == [("first", None, 5.0), ("second", None, 5.0)]
+    assert sorted(line["student"] for line in _journal_lines(course)) == ["first", "second"]
