@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from .files import flag_coverage, load_migrations
 from .history import branch_lifetimes, merges_per_day
-from .live import serve_capstone
+from .live import log_records, serve_capstone
 from .rubric import CRITERIA, Criterion, CriterionResult, RubricReport, check, run_rubric, workspace
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "load_migrations",
     "merges_per_day",
     "run_rubric",
+    "log_records",
     "serve_capstone",
     "workspace",
 ]

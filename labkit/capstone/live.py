@@ -20,7 +20,7 @@ from labkit.service.process import Child, spawn_child, wait_until
 
 from .context import Context, Outcome
 
-__all__ = ["APP", "serve_capstone"]
+__all__ = ["APP", "log_records", "serve_capstone"]
 
 APP = "app.main:app"  # the course's convention: app/main.py defines the ASGI app `app`
 START_TIMEOUT = 10.0
@@ -95,6 +95,21 @@ def _request_records(output: str) -> list[dict[str, Any]]:
     return records
 
 
+def log_records(child: Child, want: Any = None, *, at_least: int = 1, timeout: float = 3.0) -> list[dict[str, Any]]:
+    """The JSON objects the service has logged so far that ``want(record)`` accepts (all when ``want`` is None).
+
+    A service often writes a request's log line *after* the response has gone out (a middleware logs once the
+    handler returned), so a check that reads the log right after a request may race it: this waits, bounded by
+    ``timeout`` seconds, until ``at_least`` matching records are there, then returns what it found (maybe fewer).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [r for r in _request_records(child.stderr_tail(200_000)) if want is None or want(r)]
+        if len(found) >= at_least or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.05)
+
+
 def check_observability(ctx: Context) -> Outcome:
     import httpx
 
@@ -127,11 +142,9 @@ def check_observability(ctx: Context) -> Outcome:
             "no counter http_requests_total{method, path, status} counting GET /api/orders in "
             "/metrics: count every request in a middleware",
         )
-    logged = [
-        r
-        for r in _request_records(child.stderr_tail(200_000))
-        if str(r.get("path", "")).startswith("/api/orders") and "status" in r
-    ]
+    logged = log_records(
+        child, lambda r: str(r.get("path", "")).startswith("/api/orders") and "status" in r, at_least=3
+    )
     if len(logged) < 3:
         return Outcome(
             False,

@@ -234,3 +234,22 @@ def test_a_malformed_manifest_fails_flag_coverage_with_what_to_fix() -> None:
     with capstone.workspace({"features.json": '{"features": [{"feature": "a"}]}'}) as root:
         result = capstone.check(root, "flag_coverage")
     assert not result.passed and "needs a 'feature' and a 'flag'" in result.message
+
+
+def test_log_records_waits_for_a_line_logged_after_the_reply() -> None:
+    """A middleware logs once the response went out: reading the log at once can miss the line; log_records waits."""
+    from labkit.capstone import log_records
+
+    class LateLogger:
+        calls = 0
+
+        def stderr_tail(self, n: int) -> str:
+            self.calls += 1
+            late = '{"method": "POST", "status": 201}\n' if self.calls >= 4 else ""
+            return 'boot\n{"method": "GET", "status": 200}\n' + late
+
+    child = LateLogger()
+    post = log_records(child, lambda r: r.get("method") == "POST", timeout=5)  # type: ignore[arg-type]
+    assert post == [{"method": "POST", "status": 201}] and child.calls == 4
+    assert log_records(LateLogger(), lambda r: r.get("method") == "PUT", timeout=0.2) == []  # type: ignore[arg-type]
+    assert len(log_records(LateLogger(), timeout=0)) == 1  # no filter: every JSON object, non-JSON lines skipped
