@@ -15,6 +15,7 @@ kernels shut down through the API and the server's process group terminated (the
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -243,7 +244,8 @@ def test_student_runs_all_sees_short_messages_and_validate_reports_the_failure(
             assert text.startswith("✘ "), f"not a ✘ message for {source[:60]!r}:\n{text}"
             assert "Traceback" not in text and len(text.splitlines()) <= 4, text
         first = _error_text(errors[0][1])
-        assert first.startswith("✘ This exercise is not answered yet: `parse_log` still raises NotImplementedError")
+        # the week's first exercise (its warm-up), whatever it is called, says it is not answered yet
+        assert re.match(r"✘ This exercise is not answered yet: `\w+` still raises NotImplementedError", first), first
         tiers = next(o for s, o in errors if s.startswith('checks.equal(dora_tier("deployment_frequency", 3.0)'))
         assert tiers["ename"] == "CheckFailed"
         assert _error_text(tiers).startswith("✘ dora_tier for 3 deployments a day is 'low', expected 'elite'.")
