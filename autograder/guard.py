@@ -275,6 +275,8 @@ class _Snapshot:
 
     def adopt_new_modules(self) -> None:
         """Snapshot critical modules imported since the last look (best effort: they were imported later)."""
+        if "matplotlib.pyplot" not in self.modules:
+            _settle_matplotlib()  # pyplot imported by a cell: let IPython wrap it before the snapshot, not after
         for name, module in list(sys.modules.items()):
             if name not in self.modules and isinstance(module, types.ModuleType) and _is_critical(name, self.critical):
                 self._add_module(name, module)
@@ -482,6 +484,20 @@ def _preload(names: Iterable[str]) -> list[str]:
     return failed
 
 
+def _settle_matplotlib() -> None:
+    """Load pyplot's backend now, before the snapshot, when pyplot was preloaded.
+
+    With the inline backend (grading keeps plots for the feedback), loading the backend makes IPython wrap
+    ``pyplot.draw_if_interactive`` (``activate_matplotlib``). Left to the student's first plot, that legitimate
+    change would look like tampering to the guard, which would then undo it before the next locked cell.
+    """
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is None:
+        return
+    with contextlib.suppress(Exception):  # a broken backend is the notebook's problem; its cell will say so
+        plt.switch_backend(sys.modules["matplotlib"].get_backend())
+
+
 def load_ipython_extension(ip: Any) -> None:  # pragma: no cover - runs inside the sandboxed kernel
     """IPython entry point: read the key, preload, snapshot, wrap the kernel's execute_request handler."""
     if _state:
@@ -498,6 +514,7 @@ def load_ipython_extension(ip: Any) -> None:  # pragma: no cover - runs inside t
     preload = [n for n in os.environ.pop(PRELOAD_ENV, "").split(",") if n]
     preload = list(dict.fromkeys([*ALWAYS_PRELOAD, *preload]))
     _preload(preload)
+    _settle_matplotlib()
     critical = set(CRITICAL_MODULES) | set(preload)
     snapshot = _Snapshot(ip, critical)
     bindings = _Bindings()

@@ -49,6 +49,14 @@ def test_samples_match_expected(folder: Path, releases, update_goldens: bool) ->
     partial = [s for s, o in outcomes.items() if not o.error and o.score and 0 < o.score < (o.max_score or 0)]
     assert partial, f"samples/{week} needs at least one realistic wrong answer that scores partial marks"
 
+    # alice answers honestly with the reference: the integrity guard must not report her as tampering (plots,
+    # flags, services her cells start are the course's own doing)
+    import nbformat
+
+    for graded in sorted((course.root / "autograded" / "alice" / week).glob("*.ipynb")):
+        tampering = nbformat.read(graded, as_version=4).metadata.get("autograder", {}).get("tampering", [])
+        assert not tampering, f"{week} alice (the reference answers) reported as tampering: {tampering}"
+
     secrets = {ln for nb in (REPO / "source" / week).glob("*.ipynb") for ln in _hidden(nb)}
     for page in sorted((course.root / "feedback").glob(f"*/{week}/*.html")):
         text = page_text(page)

@@ -31,6 +31,8 @@ def test_graded_notebook_keeps_the_plot_and_feedback_embeds_it(graded_class, pag
     nb = nbformat.read(graded_class.root / "autograded/alice/week90/week90_fixture.ipynb", as_version=4)
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) == 1, "grading must keep plt.show()'s figure as an image/png output"
+    # IPython wraps pyplot.draw_if_interactive when the inline backend loads: that is not the student tampering
+    assert nb.metadata["autograder"].get("tampering", []) == [], nb.metadata["autograder"]["tampering"]
     assert re.search(r'<img[^>]+src="data:image/png;base64,[A-Za-z0-9+/=]{200,}', pages["alice"])
     assert not re.search(r"<img[^>]+data:image/png", pages["bob"])  # bob drew nothing: the image is alice's plot
 
