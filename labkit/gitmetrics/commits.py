@@ -22,20 +22,7 @@ from .gitio import (
     stream_lines,
 )
 
-COMMIT_COLUMNS: tuple[str, ...] = (
-    "sha",
-    "parents",
-    "author",
-    "author_email",
-    "author_time",
-    "author_tz",
-    "committer",
-    "committer_email",
-    "committer_time",
-    "committer_tz",
-    "subject",
-    "is_merge",
-)
+COMMIT_COLUMNS: tuple[str, ...] = (*LOG_NAMES, "is_merge")  # git log's fields, then one derived column
 STATS_COLUMNS: tuple[str, ...] = ("files", "insertions", "deletions")
 
 
