@@ -139,17 +139,9 @@ def test_the_subset_names_real_cases() -> None:
 def test_redteam_case_scores_on_the_cluster_as_on_the_local_engine(
     redteam_on_cluster: SimpleNamespace, case: C.Case
 ) -> None:
+    # the static scan runs in the instructor's grader for either executor; test_redteam checks its flags
     r = redteam_on_cluster.results[case.name]
-    assert r.error is None, r.error
-    assert (r.score, r.max_score) == (case.expected, 5.0), f"{case.name}: {case.why}; notes {r.notes}"
-    report = "\n".join(r.tampering)
-    for fragment in case.tampering:
-        assert fragment in report, f"{case.name}: tampering report lacks {fragment!r}:\n{report}"
-    notes = "\n".join(r.notes)
-    for fragment in case.notes:
-        assert fragment in notes, f"{case.name}: notes lack {fragment!r}: {r.notes}"
-    if case.name.startswith("honest"):
-        assert (r.tampering, r.limits) == ([], [])
+    case.check(r, scan=False)
     assert {"queue", "execute", "score"} <= set(r.timings)
 
 

@@ -131,19 +131,7 @@ def test_case_scores_as_expected_and_reports_tampering(redteam: SimpleNamespace,
     if case.needs_file_isolation and not redteam.sandbox.isolates_files:
         pytest.skip(f"sandbox {redteam.backend} does not hide the course folder, /proc and /tmp (graded anyway)")
     r = redteam.results[case.name]
-    assert r.error is None, r.error
-    assert (r.score, r.max_score) == (case.expected, 5.0), f"{case.name}: {case.why}; notes {r.notes}"
-    report = "\n".join(r.tampering)
-    for fragment in case.tampering:
-        assert fragment in report, f"{case.name}: tampering report lacks {fragment!r}:\n{report}"
-    notes = "\n".join(r.notes)
-    for fragment in case.notes:
-        assert fragment in notes, f"{case.name}: notes lack {fragment!r}: {r.notes}"
-    flags = "\n".join(r.flags)
-    for fragment in case.flags:
-        assert fragment in flags, f"{case.name}: static scan lacks {fragment!r}: {r.flags}"
-    if case.name.startswith("honest"):  # no false alarms on honest notebooks
-        assert (r.tampering, r.flags, r.limits) == ([], [], [])
+    case.check(r)
     assert r.sandbox == redteam.sandbox.backend
 
 

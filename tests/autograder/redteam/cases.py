@@ -44,6 +44,26 @@ class Case:
     needs_file_isolation: bool = False
     extra: dict = field(default_factory=dict)
 
+    def check(self, r, *, scan: bool = True) -> None:
+        """Assert that grading result ``r`` is what this case expects: score, tampering report, notes and (with
+        ``scan``) the static scan's flags; an honest notebook raises no alarm at all."""
+        assert r.error is None, r.error
+        assert (r.score, r.max_score) == (self.expected, 5.0), f"{self.name}: {self.why}; notes {r.notes}"
+        report = "\n".join(r.tampering)
+        for fragment in self.tampering:
+            assert fragment in report, f"{self.name}: tampering report lacks {fragment!r}:\n{report}"
+        notes = "\n".join(r.notes)
+        for fragment in self.notes:
+            assert fragment in notes, f"{self.name}: notes lack {fragment!r}: {r.notes}"
+        if scan:
+            flags = "\n".join(r.flags)
+            for fragment in self.flags:
+                assert fragment in flags, f"{self.name}: static scan lacks {fragment!r}: {r.flags}"
+        if self.name.startswith("honest"):  # no false alarms on honest notebooks
+            assert (r.tampering, r.limits) == ([], [])
+            if scan:
+                assert r.flags == []
+
 
 def _gid(cell: NotebookNode) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
