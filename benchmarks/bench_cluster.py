@@ -40,7 +40,7 @@ from nbclient import NotebookClient
 from autograder.course import Course
 from autograder.engine import EngineOptions, grade_parallel
 from autograder.engine.cluster import dask_processes
-from benchmarks.bench_grading import WEEK, build
+from benchmarks.bench_grading import WEEK, build, proc_table
 from benchmarks.harness import machine_facts
 
 ROLES = ("grader", "workers", "kernels", "scheduler")
@@ -84,19 +84,7 @@ class RoleMemory:
             self.sample()
 
     def sample(self) -> None:
-        page = os.sysconf("SC_PAGE_SIZE")
-        children: dict[int, list[int]] = {}
-        info: dict[int, tuple[int, int, int]] = {}  # pid -> rss, start, ticks
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry))
-            info[int(entry)] = (int(fields[21]) * page, int(fields[19]), int(fields[11]) + int(fields[12]))
+        children, info = proc_table()  # pid -> rss, start, ticks
         by_role = dict.fromkeys(ROLES, 0)
         todo = [os.getpid()]
         while todo:

@@ -139,11 +139,10 @@ class TreeMemory:
         return sum(self.ticks.values()) / os.sysconf("SC_CLK_TCK")
 
 
-def tree_usage(root: int) -> tuple[int, dict[tuple[int, int], int]]:
-    """(resident bytes, {(pid, start): cpu ticks}) of ``root`` and its descendants."""
+def proc_table() -> tuple[dict[int, list[int]], dict[int, tuple[int, int, int]]]:
+    """One pass over ``/proc``: (children by parent pid, {pid: (resident bytes, start time, utime + stime)})."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    cpu: dict[int, tuple[int, int]] = {}
+    info: dict[int, tuple[int, int, int]] = {}
     page = os.sysconf("SC_PAGE_SIZE")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -155,14 +154,20 @@ def tree_usage(root: int) -> tuple[int, dict[tuple[int, int], int]]:
             continue
         pid, ppid = int(entry), int(fields[1])
         children.setdefault(ppid, []).append(pid)
-        rss[pid] = int(fields[21]) * page
-        cpu[pid] = (int(fields[19]), int(fields[11]) + int(fields[12]))  # start time, utime + stime
+        info[pid] = (int(fields[21]) * page, int(fields[19]), int(fields[11]) + int(fields[12]))
+    return children, info
+
+
+def tree_usage(root: int) -> tuple[int, dict[tuple[int, int], int]]:
+    """(resident bytes, {(pid, start): cpu ticks}) of ``root`` and its descendants."""
+    children, info = proc_table()
     total, ticks, todo = 0, {}, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
-        if pid in cpu:
-            ticks[(pid, cpu[pid][0])] = cpu[pid][1]
+        if pid in info:
+            rss, start, cpu = info[pid]
+            total += rss
+            ticks[(pid, start)] = cpu
         todo += children.get(pid, [])
     return total, ticks
 
