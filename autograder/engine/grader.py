@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -32,6 +31,7 @@ from ..course import Course, run_error
 from ..errors import AutograderError, log
 from ..ids import check_student
 from ..limits import EngineOptions
+from ..progress import bar as progress_bar
 from ..results import EngineResult, GradeResult, describe
 from ..scan import bound_module_names, scan_source
 from .admission import (
@@ -176,26 +176,13 @@ class Grader:
 
     # ------------------------------------------------------------------ the batch
     def _grade(self, todo: list[Key], results: dict[Key, EngineResult], counter: dict[str, Any], total: int) -> None:
-        from tqdm import tqdm
-        from tqdm.contrib.logging import logging_redirect_tqdm
-
-        progress = self.options.progress if self.options.progress is not None else sys.stderr.isatty()
         run_base = Path(tempfile.mkdtemp(prefix="autograder-", dir=self.options.tmp_dir))
         run_base.chmod(0o711)
         weeks = ", ".join(sorted({a for a, _ in todo}))
         try:
             mpl_cache = matplotlib_cache(self.sandbox.python, run_base)
             with (
-                logging_redirect_tqdm(loggers=[log]),
-                tqdm(
-                    total=total,
-                    initial=counter["n"],
-                    desc=f"grade {weeks}",
-                    unit="nb",
-                    file=sys.stderr,
-                    disable=not progress,
-                    dynamic_ncols=True,
-                ) as bar,
+                progress_bar(total, f"grade {weeks}", "nb", initial=counter["n"], show=self.options.progress) as bar,
                 self._executor() as executor,
             ):
                 self._run_batch(executor, todo, results, counter, total, run_base, mpl_cache, bar)

@@ -103,3 +103,17 @@ def test_progress_is_plain_iteration_off_a_terminal(capsys: pytest.CaptureFixtur
     handlers = list(log.handlers)
     assert list(progress(["week01", "week02"], "release", "week")) == ["week01", "week02"]
     assert log.handlers == handlers and capsys.readouterr().err == ""  # no bar drawn into a captured stream
+
+
+def test_one_bar_for_every_command_drawn_only_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    """grade and the iterating commands share autograder.progress.bar: shown on request, silent otherwise."""
+    from autograder.progress import bar
+
+    with bar(3, "grade week01", "nb", initial=1, show=True) as b:
+        b.update(2)
+        b.set_postfix_str("execute 8.0 s")
+    drawn = capsys.readouterr().err
+    assert "grade week01" in drawn and "3/3" in drawn and "execute 8.0 s" in drawn
+    with bar(3, "grade week01", "nb", show=False) as b:
+        b.update(3)
+    assert capsys.readouterr().err == ""
